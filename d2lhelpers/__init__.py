@@ -7,6 +7,14 @@ from ._threads import configure_threads
 
 OMP_THREADS = configure_threads()
 
+# The rest imports mxnet, so it comes after the thread setup.
+from . import data, diagram, models, settings, shapes, train, widgets  # noqa: E402
 from .context import try_gpu, try_all_gpus, describe_device  # noqa: E402
+from .data import (load_data_fashion_mnist, get_fashion_mnist_labels,  # noqa: E402
+                   show_fashion_mnist)
+from .settings import training_settings  # noqa: E402
+from .shapes import shape_table, param_count  # noqa: E402
+from .train import train_ch5, evaluate_accuracy, TrainingDiverged  # noqa: E402
+from .widgets import Explorer  # noqa: E402
 
 __version__ = '0.1.0'

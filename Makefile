@@ -1,0 +1,56 @@
+# The two commands a learner needs:  make lab  (JupyterLab on notebooks/)
+#                                    make test (all tests, notebooks included)
+# Both create .venv with Python 3.11 and install into it the first time only.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Extra arguments for jupyter lab, e.g. make lab LAB_ARGS='--no-browser --port 8899'
+LAB_ARGS ?=
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS='-k data'
+PYTEST_ARGS ?=
+
+.PHONY: lab test data subset store-outputs benchmark clean
+
+lab: $(STAMP)
+	$(BIN)/python -m d2lhelpers.lab $(LAB_ARGS)
+
+# Notebooks run under the smoke training setting (a few batches) and offline:
+# nbval compares their stored outputs, which never include training numbers.
+test: $(STAMP)
+	D2L_MODE=smoke D2L_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS) \
+	    --nbval --nbval-current-env --nbval-cell-timeout=600 \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+# The full Fashion-MNIST set: found on this machine, or downloaded to data/fashion-mnist.
+data: $(STAMP)
+	$(BIN)/python -c 'import sys; from d2lhelpers.data import main; sys.exit(main())'
+
+# Rebuild the embedded 6,000/1,000-image subset from the full set.
+subset: $(STAMP)
+	$(BIN)/python data/make_subset.py
+
+# Re-execute notebooks and store their outputs the way nbval sees them, under
+# the quick setting a CPU learner gets: make store-outputs NB=notebooks/01_googlenet.ipynb
+NB ?= notebooks/*.ipynb
+store-outputs: $(STAMP)
+	D2L_MODE=quick $(BIN)/python tools/store_outputs.py $(NB)
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/data_pipeline.py
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "make: '$(PYTHON)' was not found. This project needs Python 3.11 (mxnet 1.9.1 has no wheels for newer Pythons). Install Python 3.11, or use conda: 'conda env create -f environment.yml', 'conda activate d2l-modern-cnns', then 'make $(or $(MAKECMDGOALS),lab) PYTHON=python'."; \
+	  exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "make: '$(PYTHON)' is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'), but this project needs Python 3.11 (mxnet 1.9.1 has no wheels for newer Pythons). Point PYTHON at a 3.11 interpreter, or use conda: 'conda env create -f environment.yml', 'conda activate d2l-modern-cnns', then 'make $(or $(MAKECMDGOALS),lab) PYTHON=python'."; \
+	  exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,113 @@
+"""Training settings for each section, in one place.
+
+Three modes:
+
+* ``book``: the settings of d2l-zh v1 (5 epochs at 96x96 on a GPU);
+* ``quick``: chosen so that each network reaches about 0.85 test accuracy on
+  the full 10,000-image test set in about two minutes of training on a 2-core
+  CPU (measured figures in ``benchmarks/README.md``);
+* ``smoke``: a few batches, so that CI and the browser tests can execute every
+  notebook in seconds. Its accuracy means nothing.
+
+The mode is chosen by device (GPU: book, CPU: quick) unless ``D2L_MODE`` says
+otherwise.
+"""
+import dataclasses
+import os
+
+from .context import try_gpu
+
+MODES = ('book', 'quick', 'smoke')
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSettings:
+    section: str
+    mode: str
+    lr: float
+    num_epochs: int
+    batch_size: int
+    resize: int = None          # None keeps Fashion-MNIST's 28x28
+    train_subset: int = None    # None trains on all 60,000 images
+    test_subset: int = None     # None tests on all 10,000 images
+    momentum: float = 0.0       # plain SGD, as in the book, unless set
+
+    @property
+    def optimizer_params(self):
+        """The ``gluon.Trainer`` parameters: ``Trainer(params, 'sgd', s.optimizer_params)``."""
+        params = {'learning_rate': self.lr}
+        if self.momentum:
+            params['momentum'] = self.momentum
+        return params
+
+    def describe(self):
+        """One line for the notebooks, e.g. ``quick: lr 0.1, 1 epoch(s), ...``."""
+        size = self.resize or 28
+        train = ('%d' % self.train_subset) if self.train_subset else 'all 60000'
+        test = ('%d' % self.test_subset) if self.test_subset else 'all 10000'
+        momentum = (', momentum %g' % self.momentum) if self.momentum else ''
+        return ('%s settings for %s: lr %g%s, %d epoch(s), batch %d, %dx%d input, '
+                'train on %s images, test on %s'
+                % (self.mode, self.section, self.lr, momentum, self.num_epochs,
+                   self.batch_size, size, size, train, test))
+
+    def load_data(self, root=None):
+        """``(train_iter, test_iter)`` for these settings."""
+        from .data import load_data_fashion_mnist
+        return load_data_fashion_mnist(
+            self.batch_size, resize=self.resize, root=root,
+            subset=self.train_subset, test_subset=self.test_subset)
+
+
+# d2l-zh v1's settings; the book reports these test accuracies after 5 epochs:
+# GoogLeNet 0.883, BN-LeNet 0.870 (from scratch) / 0.881 (gluon),
+# ResNet-18 0.913, DenseNet 0.879.
+BOOK = {
+    'googlenet': dict(lr=0.1, num_epochs=5, batch_size=128, resize=96),
+    'batchnorm': dict(lr=1.0, num_epochs=5, batch_size=256),
+    'resnet': dict(lr=0.05, num_epochs=5, batch_size=256, resize=96),
+    'densenet': dict(lr=0.1, num_epochs=5, batch_size=256, resize=96),
+}
+
+# Measured on the 2-core CI machine: see benchmarks/README.md.
+QUICK = {
+    'googlenet': dict(lr=0.1, num_epochs=1, batch_size=128, resize=28),
+    'batchnorm': dict(lr=1.0, num_epochs=3, batch_size=256),
+    'resnet': dict(lr=0.1, num_epochs=1, batch_size=128, resize=28),
+    'densenet': dict(lr=0.1, num_epochs=1, batch_size=128, resize=48),
+}
+
+# A couple of batches: enough to execute every line of a training cell.
+SMOKE = dict(num_epochs=1, batch_size=32, train_subset=64, test_subset=100)
+
+SECTIONS = tuple(BOOK)
+
+
+def current_mode():
+    """``D2L_MODE`` if set, else ``book`` on a GPU and ``quick`` on a CPU."""
+    mode = os.environ.get('D2L_MODE', '').strip().lower()
+    if not mode:
+        return 'book' if try_gpu().device_type == 'gpu' else 'quick'
+    if mode not in MODES:
+        raise ValueError('D2L_MODE=%r is not a training mode; use one of %s '
+                         '(or unset it to choose by device).'
+                         % (mode, ', '.join(MODES)))
+    return mode
+
+
+def training_settings(section, mode=None):
+    """The ``TrainSettings`` of ``section`` ('googlenet', 'batchnorm', 'resnet'
+    or 'densenet') in ``mode`` (default: :func:`current_mode`)."""
+    if section not in BOOK:
+        raise ValueError('Unknown section %r; the sections are %s.'
+                         % (section, ', '.join(SECTIONS)))
+    mode = mode or current_mode()
+    if mode not in MODES:
+        raise ValueError('Unknown mode %r; use one of %s.' % (mode, ', '.join(MODES)))
+    if mode == 'book':
+        values = BOOK[section]
+    elif mode == 'quick':
+        values = QUICK[section]
+    else:
+        values = dict(QUICK[section], **SMOKE)
+    return TrainSettings(section=section, mode=mode, **values)

@@ -1,0 +1,207 @@
+"""One mechanism behind every explorer in the notebooks.
+
+An explorer is a plain function plus ipywidgets controls::
+
+    def inception_table(c1=64, c2_out=128):
+        ...
+        return table          # a DataFrame, a Figure, a str, or a tuple of them
+
+    Explorer(inception_table,
+             c1=widgets.IntSlider(64, 1, 256),
+             c2_out=widgets.IntSlider(128, 1, 256))
+
+The function is computed once when the explorer is created and again every
+time a control's value changes (sliders only report the value when released).
+A ``ValueError`` raised by the function is shown as its message in a red box
+above the results, so a learner who picks an impossible combination reads one
+sentence instead of a traceback; any other exception is a bug and shows its
+traceback.
+
+Everything is also reachable from Python without a browser (``.controls``,
+``.values()``, ``.result``, ``.error``, ``.update()``), which is how
+``tests/test_widgets.py`` checks explorers.
+"""
+import html
+
+import ipywidgets as widgets
+from IPython import get_ipython
+from IPython.display import display
+
+__all__ = ['Explorer', 'explore']
+
+ERROR_CLASS = 'd2l-explorer-error'
+ERROR_STYLE = ('color:#a4161a;background:#fdecea;border-left:4px solid #a4161a;'
+               'padding:6px 10px;margin:4px 0;font-size:14px;')
+
+
+def _show(item):
+    """Display one result inside the current Output context."""
+    if item is None:
+        return
+    if isinstance(item, str):
+        print(item)
+        return
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - matplotlib is a dependency
+        Figure = ()
+    display(item)
+    if isinstance(item, Figure):
+        import matplotlib.pyplot as plt
+        plt.close(item)  # otherwise the inline backend shows it a second time
+
+
+class Explorer:
+    """Recompute ``func(**values of controls)`` whenever a control changes.
+
+    Parameters
+    ----------
+    func : callable
+        Takes the controls' values as keyword arguments and returns a pandas
+        DataFrame, a matplotlib Figure, a str, any displayable object, or a
+        tuple/list of these (shown one below the other). Raise ``ValueError``
+        with a sentence for inputs that make no sense.
+    **controls : ipywidgets widgets, or ``ipywidgets.fixed(value)``
+        One per keyword argument of ``func``. Widgets without a description
+        get the keyword's name. ``continuous_update`` is turned off.
+
+    Attributes
+    ----------
+    controls : dict
+        name -> widget (fixed values are not included).
+    result : object
+        The last value ``func`` returned, None after a ValueError.
+    error : str or None
+        The message of the last ValueError, None after a successful update.
+    widget : ipywidgets.VBox
+        Controls, message box and output; an Explorer displays as this widget.
+    """
+
+    def __init__(self, func, **controls):
+        if not callable(func):
+            raise TypeError('func must be callable, not %s.'
+                            % type(func).__name__)
+        self.func = func
+        self.controls = {}
+        self._fixed = {}
+        for name, control in controls.items():
+            if isinstance(control, widgets.fixed):
+                self._fixed[name] = control
+            elif isinstance(control, widgets.Widget) and control.has_trait('value'):
+                self.controls[name] = control
+            else:
+                raise TypeError(
+                    'Control %r must be an ipywidgets widget with a value or '
+                    'ipywidgets.fixed(...), not %s.' % (name, type(control).__name__))
+        for name, control in self.controls.items():
+            if control.has_trait('continuous_update'):
+                control.continuous_update = False
+            if control.has_trait('description') and not control.description:
+                control.description = name
+            if control.has_trait('style') and hasattr(control.style, 'description_width'):
+                control.style.description_width = 'initial'
+
+        self.result = None
+        self.error = None
+        self._paused = False
+        self.message = widgets.HTML(value='', layout=widgets.Layout(display='none'))
+        self.message.add_class(ERROR_CLASS)
+        self.output = widgets.Output()
+        box = widgets.Box(list(self.controls.values()),
+                          layout=widgets.Layout(flex_flow='row wrap',
+                                                align_items='center'))
+        self.widget = widgets.VBox([box, self.message, self.output])
+        self.widget.add_class('d2l-explorer')
+
+        self.update()  # errors other than ValueError surface in the cell
+        for control in self.controls.values():
+            control.observe(self._on_change, names='value')
+
+    # -- computation ---------------------------------------------------
+    def values(self):
+        """The keyword arguments ``func`` gets now (a dict)."""
+        vals = {name: f.value for name, f in self._fixed.items()}
+        vals.update({name: c.value for name, c in self.controls.items()})
+        return vals
+
+    def update(self):
+        """Call ``func`` with the current values and show what it returns.
+
+        Returns the result (None after a ValueError, whose message is then
+        in ``.error`` and in the red message box). Other exceptions propagate.
+        """
+        try:
+            result = self.func(**self.values())
+        except ValueError as err:
+            self.result = None
+            self.error = str(err)
+            self._clear()
+            self.message.value = '<div class="%s" style="%s">%s</div>' % (
+                ERROR_CLASS, ERROR_STYLE, html.escape(self.error))
+            self.message.layout.display = None
+            return None
+        except Exception:
+            self.result = None
+            self.error = None
+            self._hide_message()
+            self._clear()
+            raise
+        self.result = result
+        self.error = None
+        self._hide_message()
+        self._clear()
+        items = result if isinstance(result, (tuple, list)) else (result,)
+        with self.output:
+            for item in items:
+                _show(item)
+        return result
+
+    def set(self, **values):
+        """Change several controls at once and recompute only once."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise KeyError('No control named %s; controls: %s.'
+                           % (', '.join(sorted(unknown)), ', '.join(self.controls)))
+        self._paused = True
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._paused = False
+        return self.update()
+
+    def _on_change(self, change):
+        if self._paused:
+            return
+        # In a kernel the Output widget shows the traceback of an unexpected
+        # exception (the comm handler would only log it); elsewhere it propagates.
+        with self.output:
+            self.update()
+
+    def _hide_message(self):
+        self.message.value = ''
+        self.message.layout.display = 'none'
+
+    def _clear(self):
+        if get_ipython() is not None:
+            self.output.clear_output(wait=True)
+        else:
+            self.output.outputs = ()
+
+    # -- display ---------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs):
+        data = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(data, tuple):
+            data = data[0]
+        data = dict(data or {})
+        data['text/plain'] = repr(self)  # deterministic, unlike widget ids
+        return data
+
+    def __repr__(self):
+        name = getattr(self.func, '__name__', type(self.func).__name__)
+        return 'Explorer(%s: %s)' % (name, ', '.join(self.controls) or 'no controls')
+
+
+def explore(func, **controls):
+    """Shorthand for ``Explorer(func, **controls)``."""
+    return Explorer(func, **controls)
