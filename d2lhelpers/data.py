@@ -531,9 +531,9 @@ def show_fashion_mnist(images, labels, ncols=None, scale=1.5):
     """Draw ``images`` in a grid with their text labels; return the Figure.
 
     ``images``: NDArray or numpy, ``(N, 28, 28)``, ``(N, 1, H, W)`` or one
-    image. ``labels``: class numbers, text, or None. In a notebook end the
-    line with ``;`` or the figure is shown twice (once by the inline backend,
-    once as the cell's value).
+    image. ``labels``: class numbers, text, or None. In a notebook write
+    ``_ = show_fashion_mnist(...)``, or the figure is shown twice (once by the
+    inline backend, once as the cell's value).
     """
     import matplotlib.pyplot as plt  # only plotting code pays for it
 

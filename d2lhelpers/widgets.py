@@ -104,6 +104,7 @@ class Explorer:
         self.result = None
         self.error = None
         self._paused = False
+        self._shown = False  # whether the output area holds anything to clear
         self.message = widgets.HTML(value='', layout=widgets.Layout(display='none'))
         self.message.add_class(ERROR_CLASS)
         self.output = widgets.Output()
@@ -154,6 +155,7 @@ class Explorer:
         with self.output:
             for item in items:
                 _show(item)
+        self._shown = any(item is not None for item in items)
         return result
 
     def set(self, **values):
@@ -183,6 +185,11 @@ class Explorer:
         self.message.layout.display = 'none'
 
     def _clear(self):
+        # Nothing shown yet (the first render): send no clear_output, which
+        # nbval and tools/store_outputs.py would see among the cell's messages.
+        if not self._shown:
+            return
+        self._shown = False
         if get_ipython() is not None:
             self.output.clear_output(wait=True)
         else:

@@ -32,9 +32,10 @@ def notebook_definitions(path):
     for cell in nb.cells:
         if cell.cell_type != 'code':
             continue
-        # IPython magics and shell lines are not Python syntax.
+        # IPython magics and shell lines (at the start of a line) are not
+        # Python syntax; an indented '% (a, b)' continuation line is.
         source = '\n'.join(l for l in cell.source.splitlines()
-                           if not l.lstrip().startswith(('%', '!')))
+                           if not l.startswith(('%', '!')))
         for node in ast.parse(source).body:
             if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
                 found[node.name] = node

@@ -39,7 +39,15 @@ def _cell_options(cell):
 def run_cell(kc, cell, index, timeout):
     """Execute one cell; return its outputs as nbval would collect them."""
     ignored = not _cell_options(cell).get('check', True)
-    msg_id = kc.execute(cell.source, allow_stdin=False)
+    if cell.source.rstrip().endswith(';'):
+        # nbval executes with store_history=False, and then IPython does not
+        # see the trailing ';' (it looks it up in the history): the value is
+        # displayed after all. Assign it instead (``_ = ...``).
+        raise StoreError('cell %d ends with ";", which nbval ignores; assign the '
+                         'value instead (_ = ...)' % index)
+    # The same request nbval sends (store_history=False changes what IPython shows).
+    msg_id = kc.execute(cell.source, store_history=False, allow_stdin=False,
+                        stop_on_error=False)
     outputs, by_display_id, pending_clear = [], {}, False
     deadline = time.time() + timeout
     while True:
