@@ -1,0 +1,1 @@
+"""The plain functions behind the notebooks' explorers, one module per section."""
