@@ -205,7 +205,8 @@ class NotebookProgress:
     def _draw(self):
         ax = self.ax
         ax.cla()
-        for (name, pts), fmt in zip(self.points.items(), ('-', 'm--', 'g-.')):
+        # Test accuracy is one point per epoch: markers keep a single epoch visible.
+        for (name, pts), fmt in zip(self.points.items(), ('-', 'm--', 'g-.o')):
             if pts:
                 ax.plot(*zip(*pts), fmt, label=name)
         ax.set_xlabel('epoch')
