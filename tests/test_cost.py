@@ -1,0 +1,116 @@
+"""d2lhelpers.cost: parameters, multiply-adds and activation memory per image."""
+import d2lhelpers  # noqa: F401  (sets OMP_NUM_THREADS before mxnet loads)
+
+import pytest
+from mxnet import nd
+from mxnet.gluon import nn
+
+from d2lhelpers.cost import COST_COLUMNS, cost_table, layer_costs, model_cost
+from d2lhelpers.models import densenet, lenet_bn, resnet18
+from d2lhelpers.shapes import param_count
+
+
+def built(net, shape):
+    net.initialize()
+    net(nd.zeros(shape))
+    return net
+
+
+def test_single_conv_by_hand():
+    net = built(nn.Conv2D(8, kernel_size=3, padding=1, in_channels=3), (2, 3, 10, 10))
+    cost = model_cost(net, (2, 3, 10, 10))
+    assert cost['params'] == 8 * 3 * 3 * 3 + 8
+    # 8 x 10 x 10 outputs, each reading 3 channels x 3 x 3 weights
+    assert cost['MACs'] == 8 * 10 * 10 * 3 * 3 * 3
+    assert cost['activation bytes'] == 8 * 10 * 10 * 4
+
+
+def test_strided_grouped_conv_by_hand():
+    net = built(nn.Conv2D(8, kernel_size=3, strides=2, groups=2), (1, 4, 9, 9))
+    cost = model_cost(net, (1, 4, 9, 9))
+    # output 8 x 4 x 4; each output element sees in_channels / groups = 2 channels
+    assert cost['MACs'] == 8 * 4 * 4 * (4 // 2) * 3 * 3
+    assert cost['activation bytes'] == 8 * 4 * 4 * 4
+
+
+def test_dense_layer_by_hand():
+    net = built(nn.Dense(5), (3, 7))
+    cost = model_cost(net, (3, 7))
+    assert cost == {'params': 7 * 5 + 5, 'MACs': 7 * 5, 'activation bytes': 5 * 4}
+
+
+def test_layers_without_weights_cost_no_macs_but_hold_memory():
+    net = nn.Sequential()
+    net.add(nn.Conv2D(4, kernel_size=3), nn.BatchNorm(), nn.Activation('relu'),
+            nn.MaxPool2D(pool_size=2), nn.Dense(3))
+    net = built(net, (1, 2, 6, 6))
+    table = layer_costs(net, (1, 2, 6, 6))
+    assert list(table.index) == ['0', '1', '2', '3', '4']
+    assert list(table['MACs']) == [4 * 4 * 4 * 2 * 9, 0, 0, 0, 4 * 2 * 2 * 3]
+    assert list(table['activation bytes']) == [64 * 4, 64 * 4, 64 * 4, 16 * 4, 3 * 4]
+    assert table['params'].sum() == param_count(net)
+
+
+def test_fused_activation_is_one_layer():
+    net = built(nn.Conv2D(6, kernel_size=1, activation='relu'), (1, 2, 5, 5))
+    table = layer_costs(net, (1, 2, 5, 5))
+    assert list(table.index) == ['(net)']
+    assert table['MACs'].iloc[0] == 6 * 25 * 2
+    assert table['activation bytes'].iloc[0] == 6 * 25 * 4
+
+
+def test_costs_are_per_image():
+    net = built(lenet_bn(), (1, 1, 28, 28))
+    assert model_cost(net, (1, 1, 28, 28)) == model_cost(net, (5, 1, 28, 28))
+
+
+def test_resnet18_against_hand_count():
+    net = built(resnet18(), (1, 1, 96, 96))
+    cost = model_cost(net, (1, 1, 96, 96))
+    assert cost['params'] == 11178378 == param_count(net)
+
+    def conv(out_hw, c_out, c_in, k):
+        return out_hw * out_hw * c_out * c_in * k * k
+
+    macs = conv(48, 64, 1, 7)                     # stem, then 3x3 max pooling -> 24
+    macs += 4 * conv(24, 64, 64, 3)               # two residual blocks of 64
+    for hw, c in [(12, 128), (6, 256), (3, 512)]:
+        macs += conv(hw, c, c // 2, 3)            # first conv halves height/width
+        macs += conv(hw, c, c // 2, 1)            # 1x1 shortcut conv3
+        macs += 3 * conv(hw, c, c, 3)
+    macs += 512 * 10                              # dense output
+    assert cost['MACs'] == macs == 318657536      # ~0.32 G (ImageNet's 224: ~1.8 G)
+
+
+def test_cost_table_rows_and_columns():
+    nets = {'ResNet-18': built(resnet18(), (1, 1, 96, 96)),
+            'DenseNet': built(densenet(), (1, 1, 96, 96))}
+    table = cost_table(nets, (1, 1, 96, 96))
+    assert list(table.index) == ['ResNet-18', 'DenseNet']
+    assert table.index.name == 'network'
+    assert list(table.columns) == COST_COLUMNS
+    assert table.loc['ResNet-18', 'params'] == 11178378
+    assert table.loc['ResNet-18', 'MACs per image (M)'] == 318.7
+    assert table['params'].dtype == 'int64'
+    # DenseNet: far fewer parameters and multiply-adds, more activations
+    assert table.loc['DenseNet', 'params'] < table.loc['ResNet-18', 'params'] / 10
+    assert (table.loc['DenseNet', 'MACs per image (M)']
+            < table.loc['ResNet-18', 'MACs per image (M)'])
+    assert (table.loc['DenseNet', 'activation MB per image']
+            > table.loc['ResNet-18', 'activation MB per image'])
+
+
+def test_too_small_input_names_network_and_layer():
+    nets = {'DenseNet': built(densenet(), (1, 1, 96, 96))}
+    with pytest.raises(ValueError, match=r'^DenseNet: Layer 9\.3 \(AvgPool2D\)'):
+        cost_table(nets, (1, 1, 28, 28))
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match='non-empty dict'):
+        cost_table({}, (1, 1, 28, 28))
+    with pytest.raises(ValueError, match='not initialized'):
+        model_cost(nn.Dense(3), (1, 4))
+    net = built(nn.Conv2DTranspose(2, kernel_size=3), (1, 1, 4, 4))
+    with pytest.raises(ValueError, match='transposed convolution'):
+        model_cost(net, (1, 1, 4, 4))
