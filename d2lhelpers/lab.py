@@ -17,6 +17,7 @@ NOTEBOOKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 
 def lab_command(extra_args=()):
     """The jupyter lab command line: loopback only, token required, rooted at notebooks/."""
+    token = os.environ.get('JUPYTER_TOKEN') or secrets.token_hex(24)
     return [sys.executable, '-m', 'jupyterlab',
             '--ServerApp.ip=127.0.0.1',
             '--ServerApp.root_dir=' + NOTEBOOKS,
@@ -24,8 +25,12 @@ def lab_command(extra_args=()):
             '--ServerApp.allow_unauthenticated_access=False',
             # An explicit token, so a user config with an empty one cannot turn
             # authentication off; JUPYTER_TOKEN chooses it when set.
-            '--IdentityProvider.token=' + (os.environ.get('JUPYTER_TOKEN')
-                                           or secrets.token_hex(24)),
+            '--IdentityProvider.token=' + token,
+            # Jupyter prints a token given on the command line as "token=...";
+            # this puts the real one in the URL it prints (the README says to open it).
+            '--ServerApp.custom_display_url=?token=' + token,
+            # Jupyter refuses to start as root without this (containers, CI).
+            *(['--allow-root'] if hasattr(os, 'geteuid') and os.geteuid() == 0 else []),
             *extra_args]
 
 

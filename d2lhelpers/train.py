@@ -182,15 +182,17 @@ class NotebookProgress:
     """A progress bar inside each epoch and a live loss/accuracy plot."""
 
     def __init__(self, num_epochs, num_batches):
-        from IPython.display import HTML, display
+        from IPython.display import HTML, DisplayHandle
         import matplotlib.pyplot as plt
         self._HTML = HTML
         self.num_epochs, self.num_batches = num_epochs, num_batches
         self.fig, self.ax = plt.subplots(figsize=(5, 3))
         plt.close(self.fig)  # shown through the display handle only
         self.points = {'train loss': [], 'train acc': [], 'test acc': []}
-        self.bar = display(HTML(self._bar_html(1, 0, None)), display_id=True)
-        self.plot = display(self._draw(), display_id=True)
+        # Handles updated in place (outside a kernel they just print).
+        self.bar, self.plot = DisplayHandle(), DisplayHandle()
+        self.bar.display(HTML(self._bar_html(1, 0, None)))
+        self.plot.display(self._draw())
 
     def _bar_html(self, epoch, batch, loss):
         done = batch / max(1, self.num_batches)

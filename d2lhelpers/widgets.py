@@ -136,7 +136,7 @@ class Explorer:
         except ValueError as err:
             self.result = None
             self.error = str(err)
-            self._clear()
+            self._clear(wait=False)  # nothing follows an error: clear now
             self.message.value = '<div class="%s" style="%s">%s</div>' % (
                 ERROR_CLASS, ERROR_STYLE, html.escape(self.error))
             self.message.layout.display = None
@@ -184,14 +184,14 @@ class Explorer:
         self.message.value = ''
         self.message.layout.display = 'none'
 
-    def _clear(self):
+    def _clear(self, wait=True):
         # Nothing shown yet (the first render): send no clear_output, which
         # nbval and tools/store_outputs.py would see among the cell's messages.
         if not self._shown:
             return
         self._shown = False
         if get_ipython() is not None:
-            self.output.clear_output(wait=True)
+            self.output.clear_output(wait=wait)
         else:
             self.output.outputs = ()
 

@@ -1,0 +1,182 @@
+"""Every notebook, in JupyterLab in headless Chromium, as a learner uses it.
+
+For each ``notebooks/*.ipynb`` (found at collection time; the server runs a
+temporary copy under ``D2L_MODE=smoke``): Run > Run All Cells, wait for the
+kernel, check that every code cell ran, that no cell shows an error, that
+every widget rendered; then drive each explorer as ``EXPLORERS`` says (move a
+control, check the displayed result; an invalid combination shows its
+sentence; the explorer still works afterwards) and save screenshots under
+``test-artifacts/screenshots/``.
+
+Adding an explorer to a notebook means adding its row to ``EXPLORERS``: the
+test fails when a notebook has an explorer the table does not describe.
+"""
+import dataclasses
+import re
+
+import pytest
+
+import labdriver
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """Set ``values`` (control label -> value, in this order), then expect:
+
+    * ``shows``: regexes found in the explorer's output text;
+    * ``error``: a regex of the explanatory sentence (an invalid step); None
+      for a valid step, where no sentence may show;
+    * ``redraws``: the <img> of a figure in the output changed.
+    """
+    values: dict
+    shows: tuple = ()
+    error: str = None
+    redraws: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplorerCheck:
+    what: str
+    steps: tuple
+    # Why no step is invalid, when the controls cannot reach an invalid value.
+    no_invalid_because: str = None
+
+
+EXPLORERS = {
+    '00_setup_check': [],
+    '01_googlenet': [
+        ExplorerCheck('Inception block: concatenated channels', (
+            Step({'c1': 100}, shows=(r'100 \+ 128 \+ 32 \+ 32 = 292 channels',
+                                     r'\(1, 292, 12, 12\)'), redraws=True),
+            Step({'c1': 0}, error=r'^c1 = 0 is impossible: every convolution'),
+            Step({'c1': 64}, shows=(r'64 \+ 128 \+ 32 \+ 32 = 256 channels',
+                                    r'\(1, 256, 12, 12\)')),
+            Step({'c4': 64}, shows=(r'64 \+ 128 \+ 32 \+ 64 = 288 channels',)),
+        )),
+        ExplorerCheck('GoogLeNet module shapes by input size', (
+            Step({'input size': 224}, shows=(r'At 224×224 the module inputs are b1 224×224, '
+                                             r'b2 56×56, b3 28×28, b4 14×14, b5 7×7',)),
+            Step({'input size': 20}, error=r'^At 20×20 the feature maps are already 1×1 '
+                                           r'at the input of b5.*smallest input .* is 33×33'),
+            Step({'input size': 33}, shows=(r'At 33×33 the module inputs are',)),
+        )),
+    ],
+    '02_batch_norm': [
+        ExplorerCheck('BN moving averages: the plot is redrawn', (
+            Step({'batch_size': 256}, redraws=True,
+                 shows=(r'batch size 256: each batch estimate averages 200,704 pixel values',)),
+            Step({'momentum': 1}, error=r'^momentum must be at least 0 and below 1, got 1'),
+            Step({'momentum': 0.5}, redraws=True, shows=(r'momentum 0\.5: moving = 0\.5 x moving',)),
+            Step({'num_batches': 20}, redraws=True),
+        )),
+    ],
+    '03_resnet': [
+        ExplorerCheck("Residual block: the block's output shape", (
+            Step({'num_channels': 10}, shows=(r'maps \(4, 3, 6, 6\) to \(4, 10, 3, 3\)',
+                                              r'the shortcut is a 1×1 convolution')),
+            Step({'use_1x1conv': False}, error=r'^The main path gives \(4, 10, 3, 3\) but the '
+                                               r'shortcut carries \(4, 3, 6, 6\), so they cannot '
+                                               r'be added: a 1×1 convolution is needed'),
+            Step({'use_1x1conv': True}, shows=(r'maps \(4, 3, 6, 6\) to \(4, 10, 3, 3\)',)),
+            Step({'strides': 1}, shows=(r'maps \(4, 3, 6, 6\) to \(4, 10, 6, 6\)',)),
+        )),
+    ],
+    '04_densenet': [
+        ExplorerCheck("Dense block: the output's channels", (
+            Step({'growth_rate': 32}, shows=(r'channels: 3 \+ 2 × 32 = 67',
+                                             r'output \(4, 67, 8, 8\)'), redraws=True),
+            Step({'transition': True}, shows=(r'transition_block\(33\) -> output \(4, 33, 4, 4\)',)),
+            Step({'num_convs': 4}, shows=(r'channels: 3 \+ 4 × 32 = 131',
+                                          r'transition_block\(65\)')),
+        ), no_invalid_because='every slider starts at 1 and a value typed below '
+                              'the minimum is clamped to it, so no control reaches '
+                              'a value dense_block_growth refuses'),
+    ],
+}
+
+NOTEBOOKS = sorted(p.name for p in labdriver.NOTEBOOK_DIR.glob('*.ipynb'))
+SETTINGS_RE = re.compile(r'\b(book|quick|smoke) settings for (\w+)')
+
+
+def _check_table():
+    for stem, checks in EXPLORERS.items():
+        for check in checks:
+            steps = check.steps
+            assert any(s.error is None and (s.shows or s.redraws) for s in steps), check.what
+            if check.no_invalid_because is None:
+                assert any(s.error for s in steps), (
+                    '%s: add an invalid step, or say why there is none' % check.what)
+            for s, after in zip(steps, steps[1:] + (None,)):
+                # After an invalid value, the explorer must be shown to work again.
+                assert s.error is None or (after is not None and after.error is None), check.what
+
+
+_check_table()
+
+
+@pytest.mark.parametrize('name', NOTEBOOKS)
+def test_notebook_in_the_browser(open_notebook, name):
+    stem = name[:-len('.ipynb')]
+    nb = open_notebook(name)
+    cells = nb.run_all()
+
+    errors = nb.error_outputs(cells)
+    assert not errors, '%s: cells show errors:\n%s' % (
+        name, '\n\n'.join('cell %d:\n%s' % (i, text[-2000:]) for i, text in errors))
+    assert not nb.unexecuted(cells), '%s: cells did not run: %s' % (name, nb.unexecuted(cells))
+    assert not nb.broken_widgets(cells), '%s: widgets not rendered: %s' % (
+        name, nb.broken_widgets(cells))
+    modes = {m.groups() for c in cells for o in c['outputs'] for m in SETTINGS_RE.finditer(o['text'])}
+    assert all(mode == 'smoke' for mode, _ in modes), (
+        'the kernel did not get D2L_MODE=smoke: %s' % sorted(modes))
+
+    checks = EXPLORERS.get(stem, [])
+    found = nb.explorers().count()
+    assert found == len(checks), (
+        '%s has %d explorers (.d2l-explorer) but EXPLORERS in %s describes %d: add a row '
+        'for each explorer, in notebook order.' % (name, found, __file__, len(checks)))
+    if not checks:
+        nb.screenshot(stem)
+    for n, check in enumerate(checks):
+        _drive_explorer(nb, stem, n, check)
+
+    # Nothing the explorers did left an error behind (e.g. a traceback in an Output).
+    errors = nb.error_outputs(nb.cells())
+    assert not errors, '%s: errors after using the explorers:\n%s' % (name, errors)
+    nb.save()
+    assert nb.saved_error_outputs() == [], name
+
+
+def _drive_explorer(nb, stem, n, check):
+    ex = nb.explorer(n)
+    what = '%s explorer #%d (%s)' % (stem, n, check.what)
+    state = ex.wait_settled()
+    assert not state['loading'], '%s did not render: %r' % (what, state)
+    assert state['error'] == '', '%s starts with an error: %r' % (what, state['error'])
+    assert state['output'].strip() or state['images'], '%s shows nothing' % what
+    shot_valid = shot_invalid = False
+    for step in check.steps:
+        before = state
+        for label, value in step.values.items():
+            state = ex.set(label, value)
+        desc = '%s after setting %s' % (what, step.values)
+        assert 'Traceback' not in state['output'], '%s: traceback:\n%s' % (desc, state['output'])
+        if step.error:
+            assert re.search(step.error, state['error'], re.S), (
+                '%s: expected the sentence /%s/, the explorer shows %r'
+                % (desc, step.error, state['error'] or state['output'][:500]))
+            if not shot_invalid:
+                nb.screenshot('%s-explorer%d-invalid' % (stem, n), ex.locator)
+                shot_invalid = True
+            continue
+        assert state['error'] == '', '%s: unexpected sentence %r' % (desc, state['error'])
+        for pattern in step.shows:
+            assert re.search(pattern, state['output']), (
+                '%s: /%s/ not in the output:\n%s' % (desc, pattern, state['output'][:3000]))
+        if step.redraws:
+            assert state['images'] and state['images'] != before['images'], (
+                '%s: the figure was not redrawn (images %s -> %s)'
+                % (desc, before['images'], state['images']))
+        if not shot_valid:
+            nb.screenshot('%s-explorer%d' % (stem, n), ex.locator)
+            shot_valid = True
