@@ -36,7 +36,7 @@ def run(section, seed=0):
     net = d2lh.models.NETWORKS[section]()
     ctx = d2lh.try_gpu()
     net.initialize(force_reinit=True, ctx=ctx, init=init.Xavier())
-    trainer = gluon.Trainer(net.collect_params(), 'sgd', s.optimizer_params)
+    trainer = gluon.Trainer(net.collect_params(), s.optimizer, s.optimizer_params)
     history = d2lh.train_ch5(net, train_iter, test_iter, s.batch_size, trainer,
                              ctx, s.num_epochs, progress='text')
     return s, history
