@@ -80,7 +80,7 @@ QUICK = {
     'googlenet': dict(lr=0.001, optimizer='adam', num_epochs=2, batch_size=128,
                       resize=28, train_subset=40000),
     'batchnorm': dict(lr=1.0, num_epochs=3, batch_size=256),
-    'resnet': dict(lr=0.1, num_epochs=1, batch_size=128, resize=28),
+    'resnet': dict(lr=0.1, num_epochs=2, batch_size=128, resize=28),
     'densenet': dict(lr=0.1, num_epochs=1, batch_size=128, resize=48),
 }
 
