@@ -65,6 +65,33 @@ def evaluate_accuracy(data_iter, net, ctx=None):
     return _total(correct) / n
 
 
+def training_steps(net, train_iter, trainer, ctx=None):
+    """Train one mini-batch at a time, for experiments that look at every step.
+
+    An endless generator of ``(step, mean loss NDArray)`` that starts over at
+    the beginning of ``train_iter`` when it runs out (a new epoch, so a new
+    shuffle); the caller decides how many steps to take (``itertools.islice``)
+    and when to read the losses. The same update as ``train_ch5`` on one
+    device, without its progress display.
+    """
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    step = 0
+    while True:
+        epoch_start = step
+        for X, y in train_iter:
+            if ctx is not None:
+                X, y = X.as_in_context(ctx), y.as_in_context(ctx)
+            with autograd.record():
+                l = loss(net(X), y)
+            l.backward()
+            trainer.step(X.shape[0])
+            step += 1
+            yield step, l.mean()
+        if step == epoch_start:
+            raise ValueError('The training iterator is empty; check the data '
+                             'set and batch size.')
+
+
 def _in_notebook():
     try:
         from IPython import get_ipython

@@ -134,3 +134,23 @@ def test_empty_iterator_is_a_clear_error():
     net.initialize()
     with pytest.raises(ValueError, match='data iterator is empty'):
         train.evaluate_accuracy([], net)
+
+
+def test_training_steps_cycles_through_epochs():
+    import itertools
+    train_iter, _ = load_data_fashion_mnist(50, subset=100, test_subset=100)
+    net = small_net()
+    net.initialize(init=init.Xavier())
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    steps = list(itertools.islice(train.training_steps(net, train_iter, trainer), 5))
+    # Two batches per epoch: the generator starts a new epoch by itself.
+    assert [s for s, _ in steps] == [1, 2, 3, 4, 5]
+    assert all(math.isfinite(l.asscalar()) for _, l in steps)
+
+
+def test_training_steps_on_an_empty_iterator_is_a_clear_error():
+    net = small_net()
+    net.initialize()
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    with pytest.raises(ValueError, match='training iterator is empty'):
+        next(train.training_steps(net, [], trainer))

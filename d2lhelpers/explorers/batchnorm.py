@@ -15,6 +15,7 @@ fraction of a second even for the 60,000 training images.
 comparison of the notebook.
 """
 import collections
+import itertools
 import math
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from mxnet import autograd, gluon, nd
 
-from ..train import evaluate_accuracy
+from ..train import evaluate_accuracy, training_steps
 
 __all__ = ['pixel_statistics', 'shuffled_batches', 'batch_statistics', 'relative_gaps',
            'plot_batch_statistics', 'momentum_summary', 'batch_statistics_view',
@@ -233,17 +234,6 @@ def batch_statistics_view(images, batch_size=64, momentum=0.9, num_batches=100,
 
 
 # ------------------------------------------------- with / without BN
-def _batch_forever(data_iter):
-    while True:
-        empty = True
-        for batch in data_iter:
-            empty = False
-            yield batch
-        if empty:
-            raise ValueError('The training iterator is empty; check the data '
-                             'set and batch size.')
-
-
 def convergence_curves(net, train_iter, test_iter, lr, num_steps, eval_every,
                        ctx=None):
     """Train ``net`` with plain SGD for ``num_steps`` mini-batches.
@@ -259,19 +249,11 @@ def convergence_curves(net, train_iter, test_iter, lr, num_steps, eval_every,
                 or value < 1:
             raise ValueError('%s must be a whole number of at least 1, got %r.'
                              % (name, value))
-    loss = gluon.loss.SoftmaxCrossEntropyLoss()
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
     losses, accs = [], {}
-    batches = _batch_forever(train_iter)
-    for step in range(1, num_steps + 1):
-        X, y = next(batches)
-        if ctx is not None:
-            X, y = X.as_in_context(ctx), y.as_in_context(ctx)
-        with autograd.record():
-            l = loss(net(X), y)
-        l.backward()
-        trainer.step(X.shape[0])
-        losses.append(l.mean())
+    steps = itertools.islice(training_steps(net, train_iter, trainer, ctx), num_steps)
+    for step, l in steps:
+        losses.append(l)
         if step % eval_every == 0 or step == num_steps:
             accs[step] = evaluate_accuracy(test_iter, net, ctx)
     curves = pd.DataFrame({'loss': [l.asscalar() for l in losses]},

@@ -15,6 +15,8 @@ Blocks are recognised by their children (``conv1``, ``bn1``, ``conv2``,
 ``bn2``, ``conv3``), not by class: the notebook defines its own ``Residual``
 (the same code as ``d2lhelpers.models.Residual``, but a different class).
 """
+import itertools
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -25,6 +27,7 @@ from mxnet.gluon import nn
 from .. import diagram
 from ..models.resnet import Residual
 from ..shapes import param_count
+from ..train import training_steps
 
 __all__ = ['NEEDS_1X1', 'residual_steps', 'residual_explorer',
            'residual_v2_paths', 'draw_v1_vs_v2', 'conv_grad_norms',
@@ -220,25 +223,15 @@ def train_losses(net, train_iter, trainer, ctx=None, num_epochs=1,
                  max_steps=None):
     """Train ``net`` with softmax cross-entropy; return every batch's mean loss.
 
-    The same steps as ``train_ch5`` (one device), without its progress
-    display, so short runs can be plotted batch by batch. Stops after
-    ``max_steps`` batches if given. Returns a list of floats.
+    ``num_epochs`` passes over ``train_iter`` (fewer if ``max_steps`` is
+    given), through ``d2lhelpers.train.training_steps``. Returns a list of floats.
     """
-    ctx = _as_ctx(ctx)
-    loss = gluon.loss.SoftmaxCrossEntropyLoss()
-    losses = []
-    for _ in range(num_epochs):
-        for X, y in train_iter:
-            if max_steps is not None and len(losses) >= max_steps:
-                return losses
-            if ctx is not None:
-                X, y = X.as_in_context(ctx), y.as_in_context(ctx)
-            with autograd.record():
-                l = loss(net(X), y)
-            l.backward()
-            trainer.step(X.shape[0])
-            losses.append(l.mean().asscalar())
-    return losses
+    num_steps = num_epochs * len(train_iter)
+    if max_steps is not None:
+        num_steps = min(num_steps, max_steps)
+    steps = itertools.islice(training_steps(net, train_iter, trainer, _as_ctx(ctx)),
+                             num_steps)
+    return [l.asscalar() for _, l in steps]
 
 
 _COLORS = ('#c0392b', '#2e6da4', '#27ae60', '#8e44ad')
