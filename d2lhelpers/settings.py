@@ -84,7 +84,7 @@ QUICK = {
     # lr 0.5: 0.748, 0.826, 0.852.
     'batchnorm': dict(lr=0.5, num_epochs=3, batch_size=256),
     'resnet': dict(lr=0.1, num_epochs=2, batch_size=128, resize=28),
-    'densenet': dict(lr=0.1, num_epochs=1, batch_size=128, resize=48),
+    'densenet': dict(lr=0.1, num_epochs=2, batch_size=128, resize=48),
 }
 
 # A couple of batches: enough to execute every line of a training cell.
