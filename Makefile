@@ -37,8 +37,19 @@ NB ?= notebooks/*.ipynb
 store-outputs: $(STAMP)
 	D2L_MODE=quick $(BIN)/python tools/store_outputs.py $(NB)
 
-benchmark: $(STAMP)
-	$(BIN)/python benchmarks/data_pipeline.py
+# Speed against the d2lzh loop and PyTorch (benchmarks/README.md). PyTorch goes
+# into its own environment, .venv-bench, never into the project's.
+BENCH       := .venv-bench
+BENCH_STAMP := $(BENCH)/.installed
+BENCH_ARGS  ?= --write
+benchmark: $(BENCH_STAMP)
+	$(BENCH)/bin/python benchmarks/speed.py $(BENCH_ARGS)
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH)/bin/python -m pip install --quiet -e . torch==2.13.0
+	touch $(BENCH_STAMP)
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -53,4 +64,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) $(BENCH) .pytest_cache test-artifacts
