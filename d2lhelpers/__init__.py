@@ -9,7 +9,7 @@ OMP_THREADS = configure_threads()
 
 # The rest imports mxnet, so it comes after the thread setup.
 from . import (cost, data, diagram, explorers, hybrid, models, settings,  # noqa: E402
-               shapes, train, widgets)
+               shapes, throughput, train, widgets)
 from .context import try_gpu, try_all_gpus, describe_device  # noqa: E402
 from .data import (load_data_fashion_mnist, get_fashion_mnist_labels,  # noqa: E402
                    show_fashion_mnist)

@@ -92,6 +92,16 @@ EXPLORERS = {
                               'the minimum is clamped to it, so no control reaches '
                               'a value dense_block_growth refuses'),
     ],
+    '05_compare': [
+        ExplorerCheck('Training memory by input size and batch size', (
+            Step({'input size': 224}, shows=(r'At 224×224, batch 128: the layer outputs kept '
+                                             r'for the backward pass range from',)),
+            Step({'input size': 20}, error=r'^At 20×20 DenseNet cannot run .*the smallest '
+                                           r'input all 6 networks accept is 29×29'),
+            Step({'input size': 96}, shows=(r'At 96×96, batch 128',)),
+            Step({'batch size': 256}, shows=(r'At 96×96, batch 256',)),
+        )),
+    ],
 }
 
 NOTEBOOKS = sorted(p.name for p in labdriver.NOTEBOOK_DIR.glob('*.ipynb'))

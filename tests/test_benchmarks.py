@@ -1,0 +1,100 @@
+"""The benchmark's own parts: the d2lzh reference copy and the report.
+
+The timings themselves are not tested (tests check behaviour, not wall time);
+``make benchmark`` produces them.
+"""
+import sys
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import gluon, init
+
+from d2lhelpers import data, models
+
+sys.path.insert(0, str(data.REPO_ROOT / 'benchmarks'))
+import d2lzh_reference  # noqa: E402
+import speed  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def images():
+    arrays = data.load_fashion_mnist_arrays()
+    idx = data.balanced_indices(arrays.train_labels, 256)
+    return arrays.train_images[idx], arrays.train_labels[idx]
+
+
+def test_d2lzh_pipeline_gives_the_images_our_loader_gives(images):
+    X_all, y_all = images
+    ref = d2lzh_reference.load_data(X_all, y_all, 64)
+    ref_batches = list(ref)
+    assert len(ref_batches) == 4
+    X, y = ref_batches[0]
+    assert X.shape == (64, 1, 28, 28) and X.dtype == np.float32
+    # Shuffled, so compare the multiset of images: ToTensor scales by 1/255
+    # exactly as our loader does.
+    ref_images = np.concatenate([b[0].asnumpy() for b in ref_batches])
+    ours = np.sort(X_all.reshape(256, -1).astype(np.float32) / 255, axis=0)
+    np.testing.assert_allclose(np.sort(ref_images.reshape(256, -1), axis=0), ours,
+                               rtol=0, atol=1e-7)
+    resized = next(iter(d2lzh_reference.load_data(X_all, y_all, 8, resize=48)))[0]
+    assert resized.shape == (8, 1, 48, 48)
+
+
+def test_d2lzh_epoch_trains(images):
+    X_all, y_all = images
+    mx.random.seed(0)
+    net = models.lenet_gluon_bn()
+    net.initialize(init.Xavier())
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.5})
+    it = d2lzh_reference.load_data(X_all, y_all, 32)
+    first = d2lzh_reference.train_epoch(net, it, 32, trainer, mx.cpu())
+    for _ in range(3):
+        last = d2lzh_reference.train_epoch(net, it, 32, trainer, mx.cpu())
+    assert last[0] < first[0]  # the loss goes down
+    assert 0 <= last[1] <= 1 and last[2] > 0
+
+
+def row(**kw):
+    base = dict(network='ResNet-18', size=96, compiled=True, d2lzh=74.0,
+                ours=149.0, **{'d2lzh-threads': 119.0, 'ours-imperative': 122.0},
+                step=177.0, torch=129.0, gflops=338.0)
+    base.update(kw)
+    return base
+
+
+def test_table_gives_the_ratios():
+    text = speed.table([row(), row(network='BN-LeNet (scratch BN)', size=28,
+                                   compiled=False, torch=None)], 245.0, 2)
+    lines = text.splitlines()
+    assert 'd2lzh loop, OMP_NUM_THREADS=2' in lines[0]
+    assert len(lines) == 4 and all(l.count('|') == 13 for l in lines)
+    cells = [c.strip() for c in lines[2].split('|')[1:-1]]
+    assert cells[:2] == ['ResNet-18', '96x96']
+    assert cells[4] == '%.2f' % (149 / 74)          # ours ÷ d2lzh
+    assert cells[9] == '%.2f' % (177 / 129)         # ours ÷ PyTorch
+    assert cells[11] == '%.2f' % (338 / 245)        # ÷ matmul
+    scratch = [c.strip() for c in lines[3].split('|')[1:-1]]
+    assert scratch[1] == '28x28 (not compiled)' and scratch[8:10] == ['n/a', 'n/a']
+
+
+def test_write_readme_replaces_only_its_block(tmp_path, monkeypatch):
+    readme = tmp_path / 'README.md'
+    readme.write_text('# B\n\nbefore\n\n%s\nold\n%s\n\nafter\n' % speed.MARK)
+    monkeypatch.setattr(speed, 'README', readme)
+    speed.write_readme('new table')
+    assert readme.read_text() == '# B\n\nbefore\n\n%s\nnew table\n%s\n\nafter\n' % speed.MARK
+    assert not list(tmp_path.glob('*.tmp'))
+
+
+def test_missing_torch_is_a_clear_sentence(capsys, monkeypatch):
+    # The project environment has no PyTorch (it is the benchmark's own).
+    try:
+        import torch  # noqa: F401
+        pytest.fail('PyTorch must not be installed in the project environment')
+    except ImportError:
+        pass
+    with pytest.raises(SystemExit):
+        speed.main(['--only', 'BN-LeNet'])
+    err = capsys.readouterr().err
+    assert 'PyTorch is not installed in this environment. Run `make benchmark`' in err
