@@ -129,3 +129,25 @@ def test_train_ch5_trains_the_notes_network_through_its_twin(capsys):
     # The accuracy train_ch5 reports is the imperative net's own.
     assert train.evaluate_accuracy(test_iter, net) == pytest.approx(history[0]['test_acc'])
     assert 0 < history[0]['train_time'] <= history[0]['time']
+
+
+def test_data_parallel_training_of_a_traced_network():
+    """The twin of a notes network (TracedBlock inside) on two devices: both
+    copies of every learned parameter stay identical and the network learns.
+    (BatchNorm's running statistics are per device, each from its half of
+    the batch, as in Gluon without compiling.)"""
+    ctxs = [mx.cpu(0), mx.cpu(1)]
+    mx.random.seed(0)
+    net = models.densenet()
+    net.initialize(init.Xavier(), ctx=ctxs)
+    train_iter, test_iter = load_data_fashion_mnist(64, resize=32, subset=256,
+                                                    test_subset=64)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
+    history = train.train_ch5(net, train_iter, test_iter, 64, trainer, ctxs, 2,
+                              progress='off')
+    assert history[-1]['loss'] < history[0]['loss']
+    learned = {n: p for n, p in net.collect_params().items() if p.grad_req != 'null'}
+    assert len(learned) > 50
+    for name, p in learned.items():
+        a, b = (p.data(c).asnumpy() for c in ctxs)
+        np.testing.assert_array_equal(a, b, err_msg=name)
