@@ -14,8 +14,9 @@ runs one operator at a time. ``hybridized(net)`` builds, without touching
 
 The twin is hybridized with ``static_alloc`` and ``static_shape`` (memory
 planned once, reused every batch). Training it trains ``net``: the
-parameters are the same objects. ``benchmarks/speed.py`` measures the gain
-(1.1x to 2.5x per training step on the sections' networks).
+parameters are the same objects. ``benchmarks/speed.py`` measures the gain:
+1.06x to 2.08x for whole training loops on a 2-core CPU, least at 28x28
+inputs, most for DenseNet at 96x96 (``benchmarks/README.md``).
 
 Some blocks cannot be traced: the notes' from-scratch ``BatchNorm`` reads
 ``X.shape``, owns its parameters and swaps its moving averages in

@@ -12,8 +12,8 @@ are read every few batches only (for the progress display and the divergence
 check), which also bounds how far Python can run ahead of the device.
 
 The network runs as one compiled graph (``d2lhelpers.hybrid``) when it can:
-the same layers and parameters, 1.1x to 2.5x faster per step on a CPU
-(``benchmarks/speed.py``). A network that cannot be compiled, such as the
+the same layers and parameters, 1.06x to 2.08x faster on a 2-core CPU
+(``benchmarks/README.md``). A network that cannot be compiled, such as the
 notes' from-scratch batch normalization, runs as written.
 """
 import contextlib
