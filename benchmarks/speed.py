@@ -337,19 +337,21 @@ def main(argv=None):
     import d2lhelpers as d2lh  # sets OMP_NUM_THREADS before mxnet loads
     import mxnet as mx
     arrays = d2lh.data.load_fashion_mnist_arrays()
-    if len(arrays.train_labels) < 60000:
-        parser.error('Only the embedded Fashion-MNIST subset was found; the '
-                     'benchmark trains on the full set: run `make data` first.')
+    plan = [(name, size, args.steps or steps) for name in args.only or NETWORKS
+            for size, steps in NETWORKS[name][2].items()
+            if ('96' if size == 96 else 'small') in args.sizes]
+    needed = BATCH * (max(steps for _, _, steps in plan) + WARMUP)
+    if len(arrays.train_labels) < needed:
+        parser.error('These measurements need %d training images, but only %d '
+                     'were found (the embedded subset); run `make data` for '
+                     'the full Fashion-MNIST set.'
+                     % (needed, len(arrays.train_labels)))
     threads = d2lh.OMP_THREADS or 1
     print(d2lh.describe_device(), flush=True)
     matmul_start = matmul_gflops()
     print('numpy 4096x4096 float32 matmul: %.0f GFLOP/s' % matmul_start, flush=True)
-    rows = []
-    for name in args.only or NETWORKS:
-        for size, steps in NETWORKS[name][2].items():
-            if ('96' if size == 96 else 'small') in args.sizes:
-                rows.append(measure_row(name, size, args.steps or steps,
-                                        arrays, threads, kinds, args.repeat))
+    rows = [measure_row(name, size, steps, arrays, threads, kinds, args.repeat)
+            for name, size, steps in plan]
     matmul_end = matmul_gflops()
     matmul = (matmul_start + matmul_end) / 2
     versions = 'MXNet %s' % mx.__version__

@@ -98,3 +98,35 @@ def test_missing_torch_is_a_clear_sentence(capsys, monkeypatch):
         speed.main(['--only', 'BN-LeNet'])
     err = capsys.readouterr().err
     assert 'PyTorch is not installed in this environment. Run `make benchmark`' in err
+
+
+def test_the_benchmark_runs_end_to_end(tmp_path, monkeypatch, capsys):
+    """The documented command, cut down: one network, small input, 2 batches,
+    no PyTorch (it lives in .venv-bench only). Checks the plumbing (fresh
+    worker processes, the table, the README block), not the figures."""
+    readme = tmp_path / 'README.md'
+    readme.write_text('# Benchmarks\n')
+    monkeypatch.setattr(speed, 'README', readme)
+    assert speed.main(['--only', 'BN-LeNet', '--sizes', 'small', '--steps', '2',
+                       '--repeat', '1', '--no-torch', '--write']) == 0
+    text = readme.read_text()
+    assert text.startswith('# Benchmarks\n\n' + speed.MARK[0])
+    assert 'Measured by `python benchmarks/speed.py --only BN-LeNet' in text
+    row = next(l for l in text.splitlines() if l.startswith('| BN-LeNet |'))
+    cells = [c.strip() for c in row.split('|')[1:-1]]
+    assert cells[1] == '28x28'
+    assert all(float(cells[i]) > 0 for i in (2, 3, 4, 5, 6, 7, 10, 11))
+    assert cells[8:10] == ['n/a', 'n/a']  # no PyTorch here
+
+
+def test_too_few_images_is_a_clear_sentence(capsys, monkeypatch):
+    """Without the full set (only the embedded 6,000-image subset), the
+    default 64 BN-LeNet batches cannot be drawn: say so, measure nothing."""
+    real = data.load_fashion_mnist_arrays()
+    small = real._replace(train_images=real.train_images[:6000],
+                          train_labels=real.train_labels[:6000])
+    monkeypatch.setattr(data, 'load_fashion_mnist_arrays', lambda root=None: small)
+    with pytest.raises(SystemExit):
+        speed.main(['--only', 'BN-LeNet', '--no-torch'])
+    err = capsys.readouterr().err
+    assert 'These measurements need 8448 training images, but only 6000 were found' in err
