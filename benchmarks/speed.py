@@ -95,8 +95,7 @@ def measure_d2lzh(model, size, steps, data):
                                resize=size if size != 28 else None)
     ref.train_epoch(net, train_iter, BATCH, trainer, ctx)  # warm-up epoch
     _, _, seconds = ref.train_epoch(net, train_iter, BATCH, trainer, ctx)
-    return {'img_per_s': BATCH * steps / seconds,
-            }
+    return {'img_per_s': BATCH * steps / seconds}
 
 
 def measure_ours(model, size, steps, hybridize):
@@ -113,6 +112,7 @@ def measure_ours(model, size, steps, hybridize):
 
 def measure_step(model, size, data):
     """Steps exactly as train_ch5 takes them, on batches already in memory."""
+    import contextlib
     import d2lhelpers as d2lh
     import mxnet as mx
     import numpy as np
@@ -124,28 +124,23 @@ def measure_step(model, size, data):
     net = _fresh_net(model, size, ctx)
     trainer = _trainer(net)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
-    compiled = True
-    try:
-        runner_cm = d2lh.hybrid.hybridized(net, batches[0][0])
-        runner = runner_cm.__enter__()
-        loss.hybridize(static_alloc=True, static_shape=True)
-    except d2lh.hybrid.NotHybridizable:
-        runner_cm, runner, compiled = None, net, False
-    for i, (X, y) in enumerate(batches):
-        if i == WARMUP:
-            nd.waitall()
-            start = time.perf_counter()
-        with autograd.record():
-            l = loss(runner(X), y)
-        l.backward()
-        trainer.step(BATCH)
-    nd.waitall()
-    seconds = time.perf_counter() - start
-    if runner_cm is not None:
-        runner_cm.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        runner, why_not = d2lh.hybrid.compile_if_possible(net, batches[0][0], stack)
+        if why_not is None:
+            loss.hybridize(static_alloc=True, static_shape=True)
+        for i, (X, y) in enumerate(batches):
+            if i == WARMUP:
+                nd.waitall()
+                start = time.perf_counter()
+            with autograd.record():
+                l = loss(runner(X), y)
+            l.backward()
+            trainer.step(BATCH)
+        nd.waitall()
+        seconds = time.perf_counter() - start
     macs = d2lh.cost.model_cost(net, (1, 1, size, size))['MACs']
     return {'img_per_s': BATCH * (len(batches) - WARMUP) / seconds,
-            'compiled': compiled, 'fwd_macs': macs}
+            'compiled': why_not is None, 'fwd_macs': macs}
 
 
 def measure_torch(network, data, threads):
@@ -217,7 +212,7 @@ def matmul_gflops(n=4096, repeats=3):
     return 2 * n ** 3 / best / 1e9
 
 
-def save_batches(tmp, name, size, steps, arrays):
+def save_batches(tmp, size, steps, arrays):
     """The images both loops train on, and batches from our loader for the steps."""
     import numpy as np
     import d2lhelpers as d2lh
@@ -244,7 +239,7 @@ def measure_row(name, size, steps, arrays, threads, kinds, repeat):
     print('== %s at %dx%d, %d batches' % (name, size, size, steps), flush=True)
     row = dict(network=name, size=size, steps=steps)
     with tempfile.TemporaryDirectory() as tmp:
-        loop_data, step_data = save_batches(tmp, name, size, steps, arrays)
+        loop_data, step_data = save_batches(tmp, size, steps, arrays)
         for _ in range(repeat):
             for kind in kinds:
                 data = step_data if kind in ('step', 'torch') else loop_data

@@ -29,24 +29,20 @@ import types
 from mxnet import autograd
 from mxnet.gluon import nn
 
+from .shapes import _children, _walk
+
 
 class NotHybridizable(TypeError):
     """The network holds a block that cannot run as a compiled graph."""
 
 
-def _children(block):
-    return list(block._children.values())
-
-
-def _all_hybrid_blocks(block, seen=None):
-    seen = set() if seen is None else seen
-    if id(block) in seen:
-        return []
-    seen.add(id(block))
-    found = [block] if isinstance(block, nn.HybridBlock) else []
-    for child in _children(block):
-        found += _all_hybrid_blocks(child, seen)
-    return found
+def _all_hybrid_blocks(block):
+    """``block`` and its descendants that are HybridBlocks, each once."""
+    found = {}
+    for b in [block] + [child for _, child in _walk(block)]:
+        if isinstance(b, nn.HybridBlock):
+            found.setdefault(id(b), b)
+    return list(found.values())
 
 
 class TracedBlock(nn.HybridBlock):
@@ -106,12 +102,22 @@ def twin(block):
         return block
     if type(block) is nn.Sequential:
         seq = nn.HybridSequential(prefix=block.prefix, params=block.params)
-        for child in _children(block):
+        for _, child in _children(block):
             seq.add(twin(child))
         return seq
     if type(block) is nn.Block or not isinstance(block, nn.Block):
         raise NotHybridizable('%r is not a network block.' % (block,))
     return TracedBlock(block)
+
+
+def compile_if_possible(net, example, stack):
+    """``(block to run, None)`` with ``net`` compiled for as long as the
+    ``contextlib.ExitStack`` ``stack`` is open, or ``(net, reason)`` with the
+    sentence saying why it cannot be compiled."""
+    try:
+        return stack.enter_context(hybridized(net, example)), None
+    except NotHybridizable as e:
+        return net, str(e)
 
 
 @contextlib.contextmanager

@@ -7,34 +7,30 @@ whole training loops on real data). The network is compiled the way
 ``train_ch5`` compiles it unless ``hybridize=False``; its weights and
 BatchNorm statistics are restored afterwards, so measuring does not train it.
 """
+import contextlib
 import time
 
 from mxnet import autograd, gluon, nd
 
 from . import hybrid
+from .data import _check_int
+from .shapes import _walk
 
 __all__ = ['training_throughput', 'inference_throughput']
 
 
 def _check(batch_size, steps, warmup):
-    for value, name, minimum in ((batch_size, 'batch_size', 1),
-                                 (steps, 'steps', 1), (warmup, 'warmup', 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError('%s must be a whole number of at least %d, got %r.'
-                             % (name, minimum, value))
-
-
-def _blocks(block):
-    yield block
-    for child in block._children.values():
-        yield from _blocks(child)
+    _check_int(batch_size, 'batch_size', 1)
+    _check_int(steps, 'steps', 1)
+    _check_int(warmup, 'warmup', 0)
 
 
 def _snapshot(net):
     """Copies of the parameters, and of NDArrays that blocks keep as plain
     attributes (the from-scratch BatchNorm's moving averages)."""
     params = {name: p.data().copy() for name, p in net.collect_params().items()}
-    arrays = [(block, attr, value.copy()) for block in _blocks(net)
+    blocks = [net] + [block for _, block in _walk(net)]
+    arrays = [(block, attr, value.copy()) for block in blocks
               for attr, value in vars(block).items()
               if isinstance(value, nd.NDArray)]
     return params, arrays
@@ -49,12 +45,11 @@ def _restore(net, saved):
 
 
 def _runner(net, X, hybridize, stack):
+    """``(block to run, compiled)``."""
     if not hybridize:
         return net, False
-    try:
-        return stack.enter_context(hybrid.hybridized(net, X)), True
-    except hybrid.NotHybridizable:
-        return net, False
+    runner, why_not = hybrid.compile_if_possible(net, X, stack)
+    return runner, why_not is None
 
 
 def _images_per_second(run_once, batch_size, steps, warmup):
@@ -76,7 +71,6 @@ def training_throughput(net, image_shape, batch_size=128, ctx=None, steps=5,
     be initialized on ``ctx``. ``compiled`` says whether the network ran as
     one graph (False when ``hybridize=False`` or it cannot be compiled).
     """
-    import contextlib
     _check(batch_size, steps, warmup)
     X = nd.random.uniform(shape=(batch_size,) + tuple(image_shape), ctx=ctx)
     y = nd.random.randint(0, 10, shape=(batch_size,), ctx=ctx).astype('int32')
@@ -109,7 +103,6 @@ def training_throughput(net, image_shape, batch_size=128, ctx=None, steps=5,
 def inference_throughput(net, image_shape, batch_size=128, ctx=None, steps=5,
                          warmup=2, hybridize=True):
     """``(images per second, compiled)`` of predictions of ``net`` (see above)."""
-    import contextlib
     _check(batch_size, steps, warmup)
     X = nd.random.uniform(shape=(batch_size,) + tuple(image_shape), ctx=ctx)
     with contextlib.ExitStack() as stack:

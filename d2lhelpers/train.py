@@ -203,10 +203,9 @@ def _compile(net, loss, example, hybridize, stack):
     """The block to train: ``net`` compiled if asked and possible, else ``net``."""
     if not hybridize:
         return net
-    try:
-        runner = stack.enter_context(hybrid.hybridized(net, example))
-    except hybrid.NotHybridizable as e:
-        print('not compiled:', e)
+    runner, why_not = hybrid.compile_if_possible(net, example, stack)
+    if why_not:
+        print('not compiled:', why_not)
         return net
     loss.hybridize(static_alloc=True, static_shape=True)
     return runner

@@ -97,17 +97,25 @@ class UsesMxNd(nn.Block):
         return mx.nd.relu(self.dense(x))
 
 
+def train_one_epoch(net, batch_size, subset, lr):
+    """``train_ch5`` for one epoch on real images; returns the history, the
+    first layer's weights before training and the test iterator."""
+    train_iter, test_iter = load_data_fashion_mnist(batch_size, subset=subset,
+                                                    test_subset=100)
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
+    net(next(iter(train_iter))[0])  # finish deferred initialisation
+    before = net[0].weight.data().copy()
+    history = train.train_ch5(net, train_iter, test_iter, batch_size, trainer,
+                              mx.cpu(), 1, progress='off')
+    return history, before, test_iter
+
+
 def test_untraceable_block_trains_as_written(capsys):
     net = nn.Sequential()
     net.add(nn.Conv2D(4, kernel_size=3), UsesMxNd())
     mx.random.seed(0)
     net.initialize(init.Xavier())
-    train_iter, test_iter = load_data_fashion_mnist(100, subset=500, test_subset=100)
-    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
-    net(next(iter(train_iter))[0])  # finish deferred initialisation
-    before = net[0].weight.data().copy()
-    history = train.train_ch5(net, train_iter, test_iter, 100, trainer,
-                              mx.cpu(), 1, progress='off')
+    history, before, _ = train_one_epoch(net, 100, subset=500, lr=0.1)
     out = capsys.readouterr().out
     assert 'not compiled: UsesMxNd.forward could not be traced' in out
     assert len(history) == 1
@@ -118,12 +126,7 @@ def test_train_ch5_trains_the_notes_network_through_its_twin(capsys):
     mx.random.seed(0)
     net = models.resnet18()
     net.initialize(init.Xavier())
-    train_iter, test_iter = load_data_fashion_mnist(50, subset=200, test_subset=100)
-    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.05})
-    net(next(iter(train_iter))[0])  # finish deferred initialisation
-    before = net[0].weight.data().copy()
-    history = train.train_ch5(net, train_iter, test_iter, 50, trainer,
-                              mx.cpu(), 1, progress='off')
+    history, before, test_iter = train_one_epoch(net, 50, subset=200, lr=0.05)
     assert 'not compiled' not in capsys.readouterr().out
     assert (net[0].weight.data() - before).abs().sum().asscalar() > 0
     # The accuracy train_ch5 reports is the imperative net's own.
