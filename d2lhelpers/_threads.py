@@ -47,18 +47,28 @@ def configure_threads():
     Also sets ``MXNET_CPU_PARALLEL_SIZE`` (see the module docstring) unless
     the user chose one. Returns the thread count MXNet will use, or None when
     MXNet was imported before us and so kept its own choice (a warning says
-    how to fix it).
+    how to fix it). An unusable ``OMP_NUM_THREADS`` (``abc``, ``-3``) is
+    replaced by the core count with a warning that says so, rather than
+    breaking every notebook's first line.
     """
+    from .settings import omp_threads  # imports no mxnet
     if 'mxnet' not in sys.modules:
         os.environ.setdefault('MXNET_CPU_PARALLEL_SIZE', PARALLEL_COPY_SIZE)
-    if os.environ.get('OMP_NUM_THREADS'):
-        return int(os.environ['OMP_NUM_THREADS'])
+    threads, problem = omp_threads()
+    if threads:
+        if 'mxnet' not in sys.modules:
+            # MXNet parses the variable as one int and aborts the whole
+            # process on OpenMP's nested syntax ('4,2'): keep the first level.
+            os.environ['OMP_NUM_THREADS'] = str(threads)
+        return threads
     if 'mxnet' in sys.modules:
         warnings.warn(
-            'mxnet was imported before d2lhelpers, so it may use only half of '
-            'the CPU cores; import d2lhelpers first (or set OMP_NUM_THREADS=%d '
-            'before starting Python) to train faster.' % physical_cores(),
-            stacklevel=3)
+            'mxnet 在 d2lhelpers 之前被导入，可能只用了一半的 CPU 核；请先 import '
+            'd2lhelpers（或在启动 Python 前设置 OMP_NUM_THREADS=%d），训练会更快。'
+            % physical_cores(), stacklevel=3)
         return None
+    if problem:
+        warnings.warn('%s 这次先按 %d 个线程运行。' % (problem, physical_cores()),
+                      stacklevel=3)
     os.environ['OMP_NUM_THREADS'] = str(physical_cores())
-    return int(os.environ['OMP_NUM_THREADS'])
+    return physical_cores()

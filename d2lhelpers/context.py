@@ -1,11 +1,7 @@
 """Device selection that never fails: a GPU when MXNet can use one, else the CPU."""
-import os
-
 import mxnet as mx
 
-
-def _cpu_forced():
-    return os.environ.get('D2L_DEVICE', '').strip().lower() == 'cpu'
+from .settings import cpu_forced as _cpu_forced, omp_threads
 
 
 def num_gpus():
@@ -38,13 +34,14 @@ def try_all_gpus():
 
 
 def describe_device(ctx=None):
-    """One line saying what the notebooks compute on, e.g. ``cpu(0): 2 cores ...``."""
+    """One Chinese line saying what the notebooks compute on, e.g.
+    ``cpu(0)：CPU，2 个 OpenMP 线程，MXNet 1.9.1``."""
     ctx = ctx or try_gpu()
     ctxs = ctx if isinstance(ctx, (list, tuple)) else [ctx]
     names = ', '.join(str(c) for c in ctxs)
     if all(c.device_type == 'cpu' for c in ctxs):
-        reason = ' (forced by D2L_DEVICE=cpu)' if _cpu_forced() else ''
-        return ('%s: CPU with %s OpenMP threads, MXNet %s%s'
-                % (names, os.environ.get('OMP_NUM_THREADS', 'default'),
-                   mx.__version__, reason))
-    return '%s: %d GPU(s), MXNet %s' % (names, len(ctxs), mx.__version__)
+        threads, _ = omp_threads()
+        return '%s：CPU，%s，MXNet %s%s' % (
+            names, '%d 个 OpenMP 线程' % threads if threads else 'OpenMP 线程数由 MXNet 决定',
+            mx.__version__, '（D2L_DEVICE=cpu 指定只用 CPU）' if _cpu_forced() else '')
+    return '%s：%d 块 GPU，MXNet %s' % (names, len(ctxs), mx.__version__)

@@ -1,23 +1,150 @@
-"""Training settings for each section, in one place.
+"""The one home of settings: the ``D2L_*`` environment, and what each mode trains.
+
+The environment (read here and nowhere else, each variable with one parser):
+
+==================  =========================================================
+``D2L_MODE``        ``book``, ``quick`` or ``smoke``; unset: by device
+``D2L_DEVICE``      ``cpu`` forces the CPU; ``auto`` or unset: a GPU if any
+``D2L_OFFLINE``     a boolean: never touch the network
+``D2L_DATA_DIR``    a directory holding the four Fashion-MNIST files
+``D2L_NO_SYSTEM_DATA``  a boolean: skip MXNet's cache and Debian's data set
+                    (so the tests can run as on a machine without them)
+==================  =========================================================
+
+Booleans accept ``1/true/yes/on`` and ``0/false/no/off`` (any case) or
+nothing; anything else is refused with a sentence, never guessed.
 
 Three modes:
 
 * ``book``: the settings of d2l-zh v1 (5 epochs at 96x96 on a GPU);
-* ``quick``: chosen so that each network reaches about 0.85 test accuracy on
-  the full 10,000-image test set in about two minutes of training on a 2-core
-  CPU (measured figures in ``benchmarks/README.md``);
+* ``quick``: a few minutes of training on a 2-core CPU (measured figures in
+  ``benchmarks/README.md``);
 * ``smoke``: a few batches, so that CI and the browser tests can execute every
   notebook in seconds. Its accuracy means nothing.
 
-The mode is chosen by device (GPU: book, CPU: quick) unless ``D2L_MODE`` says
-otherwise.
+The mode follows the notebook's device (GPU: book, CPU: quick) unless
+``D2L_MODE`` says otherwise. The notebooks never test the mode themselves:
+training cells ask :func:`training_settings`, experiment cells ask
+:func:`experiment` for their sizes.
 """
 import dataclasses
 import os
+import types
+from pathlib import Path
 
-from .context import try_gpu
+__all__ = ['MODES', 'SECTIONS', 'TrainSettings', 'current_mode',
+           'training_settings', 'experiment', 'describe_mode', 'settings_table', 'env_flag', 'offline',
+           'cpu_forced', 'data_dir', 'skip_system_data', 'omp_threads']
 
 MODES = ('book', 'quick', 'smoke')
+_TRUE = ('1', 'true', 'yes', 'on')
+_FALSE = ('', '0', 'false', 'no', 'off')
+
+
+# ---------------------------------------------------------------- environment
+def _env(name):
+    return os.environ.get(name, '').strip()
+
+
+def env_flag(name):
+    """The boolean environment variable ``name`` (unset: False)."""
+    value = _env(name).lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError('环境变量 %s=%r 不是布尔值；请设为 1 或 0（也可以是 true/false、'
+                     'yes/no、on/off），或者删除它。' % (name, os.environ[name]))
+
+
+def _env_choice(name, choices, unset_means):
+    value = _env(name).lower()
+    if not value:
+        return None
+    if value not in choices:
+        raise ValueError('环境变量 %s=%r 无效；请设为 %s 之一，或者删除它（%s）。'
+                         % (name, os.environ[name], '、'.join(choices), unset_means))
+    return value
+
+
+def offline():
+    """True when ``D2L_OFFLINE`` asks never to touch the network."""
+    return env_flag('D2L_OFFLINE')
+
+
+def cpu_forced():
+    """True when ``D2L_DEVICE=cpu``."""
+    return _env_choice('D2L_DEVICE', ('cpu', 'auto'),
+                       '删除后有 GPU 就用 GPU') == 'cpu'
+
+
+def data_dir():
+    """``D2L_DATA_DIR`` as a Path, or None when unset."""
+    value = _env('D2L_DATA_DIR')
+    return Path(value).expanduser() if value else None
+
+
+def skip_system_data():
+    """True when ``D2L_NO_SYSTEM_DATA`` asks to ignore data outside the repository."""
+    return env_flag('D2L_NO_SYSTEM_DATA')
+
+
+def omp_threads():
+    """``(threads, problem)`` read from ``OMP_NUM_THREADS``.
+
+    ``threads`` is the first level of OpenMP's list syntax (``4,2`` -> 4) or
+    None when unset or unusable; ``problem`` is a sentence when the value is
+    set but unusable (``abc``, ``-3``, ``0``), else None.
+    """
+    raw = os.environ.get('OMP_NUM_THREADS')
+    if raw is None or not raw.strip():
+        return None, None
+    first = raw.split(',')[0].strip()
+    if first.isdigit() and int(first) > 0:
+        return int(first), None
+    return None, ('环境变量 OMP_NUM_THREADS=%r 不是正整数（OpenMP 的写法是 4，或嵌套的 '
+                  '4,2）；请改成 CPU 的物理核数，或者删除它。' % raw)
+
+
+# ------------------------------------------------------------------- modes
+def current_mode(ctx=None):
+    """``D2L_MODE`` if set, else ``book`` when ``ctx`` is a GPU and ``quick`` otherwise.
+
+    ``ctx`` is the device (or list of devices) the notebook trains on; None
+    asks :func:`d2lhelpers.try_gpu`.
+    """
+    mode = _env_choice('D2L_MODE', MODES, '删除后按设备选择')
+    if mode:
+        return mode
+    if ctx is None:
+        from .context import try_gpu
+        ctx = try_gpu()
+    ctxs = ctx if isinstance(ctx, (list, tuple)) else [ctx]
+    return 'book' if ctxs and all(c.device_type == 'gpu' for c in ctxs) else 'quick'
+
+
+def describe_mode(ctx=None):
+    """One Chinese line: the mode in force for ``ctx`` and why."""
+    mode = current_mode(ctx)
+    if _env('D2L_MODE'):
+        why = '由环境变量 D2L_MODE 指定'
+    elif mode == 'book':
+        why = '有 GPU，用书上的设置'
+    else:
+        why = '只有 CPU，用快速设置；有 GPU 时是 book'
+    return '当前模式：%s（%s）' % (mode, why)
+
+
+def _resolve_mode(mode, ctx):
+    if mode is None:
+        return current_mode(ctx)
+    if mode not in MODES:
+        raise ValueError('没有 %r 这种模式；请用 %s 之一。' % (mode, '、'.join(MODES)))
+    return mode
+
+
+# --------------------------------------------------------------- training
+_MODE_NAMES = {'book': '书上的设置', 'quick': '快速设置', 'smoke': '冒烟测试设置'}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,11 +154,16 @@ class TrainSettings:
     lr: float
     num_epochs: int
     batch_size: int
-    resize: int = None          # None keeps Fashion-MNIST's 28x28
+    image_size: int = 28        # Fashion-MNIST is 28x28; other sizes are resized
     train_subset: int = None    # None trains on all 60,000 images
     test_subset: int = None     # None tests on all 10,000 images
     momentum: float = 0.0       # plain SGD, as in the book, unless set
     optimizer: str = 'sgd'      # the gluon.Trainer optimizer name
+
+    @property
+    def resize(self):
+        """The ``resize=`` argument of the loader: None at Fashion-MNIST's own 28x28."""
+        return None if self.image_size == 28 else self.image_size
 
     @property
     def optimizer_params(self):
@@ -42,15 +174,15 @@ class TrainSettings:
         return params
 
     def describe(self):
-        """One line for the notebooks, e.g. ``quick: lr 0.1, 1 epoch(s), ...``."""
-        size = self.resize or 28
-        train = ('%d' % self.train_subset) if self.train_subset else 'all 60000'
-        test = ('%d' % self.test_subset) if self.test_subset else 'all 10000'
-        momentum = (', momentum %g' % self.momentum) if self.momentum else ''
-        return ('%s settings for %s: %s, lr %g%s, %d epoch(s), batch %d, %dx%d '
-                'input, train on %s images, test on %s'
-                % (self.mode, self.section, self.optimizer, self.lr, momentum,
-                   self.num_epochs, self.batch_size, size, size, train, test))
+        """One Chinese line for the notebooks: mode, optimizer, lr, epochs, batch, input, data."""
+        train = ('%d 张' % self.train_subset) if self.train_subset else '全部 60000 张'
+        test = ('%d 张' % self.test_subset) if self.test_subset else '全部 10000 张'
+        momentum = ('，动量 %g' % self.momentum) if self.momentum else ''
+        return ('%s（%s）：%s，学习率 %g%s，%d 个迭代周期，批量大小 %d，输入 %d×%d，'
+                '训练图像 %s，测试图像 %s'
+                % (_MODE_NAMES[self.mode], self.section, self.optimizer, self.lr,
+                   momentum, self.num_epochs, self.batch_size, self.image_size,
+                   self.image_size, train, test))
 
     def load_data(self, root=None):
         """``(train_iter, test_iter)`` for these settings."""
@@ -64,10 +196,10 @@ class TrainSettings:
 # GoogLeNet 0.883, BN-LeNet 0.870 (from scratch) / 0.881 (gluon),
 # ResNet-18 0.913, DenseNet 0.879.
 BOOK = {
-    'googlenet': dict(lr=0.1, num_epochs=5, batch_size=128, resize=96),
+    'googlenet': dict(lr=0.1, num_epochs=5, batch_size=128, image_size=96),
     'batchnorm': dict(lr=1.0, num_epochs=5, batch_size=256),
-    'resnet': dict(lr=0.05, num_epochs=5, batch_size=256, resize=96),
-    'densenet': dict(lr=0.1, num_epochs=5, batch_size=256, resize=96),
+    'resnet': dict(lr=0.05, num_epochs=5, batch_size=256, image_size=96),
+    'densenet': dict(lr=0.1, num_epochs=5, batch_size=256, image_size=96),
 }
 
 # Measured on the 2-core CI machine: see benchmarks/README.md.
@@ -77,14 +209,13 @@ BOOK = {
 # one epoch; 0.843 after two epochs on a 40,000-image subset, 71 s).
 # DenseNet cannot take 28x28 input (the third transition pools a 1x1 map).
 QUICK = {
-    'googlenet': dict(lr=0.001, optimizer='adam', num_epochs=2, batch_size=128,
-                      resize=28),
+    'googlenet': dict(lr=0.001, optimizer='adam', num_epochs=2, batch_size=128),
     # BN-LeNet at the book's lr 1.0: test acc 0.705, 0.821, 0.806, 0.623 over
     # four epochs (the moving statistics cannot follow such large steps);
     # lr 0.5: 0.748, 0.826, 0.852.
     'batchnorm': dict(lr=0.5, num_epochs=3, batch_size=256),
-    'resnet': dict(lr=0.1, num_epochs=2, batch_size=128, resize=28),
-    'densenet': dict(lr=0.1, num_epochs=2, batch_size=128, resize=48),
+    'resnet': dict(lr=0.1, num_epochs=2, batch_size=128),
+    'densenet': dict(lr=0.1, num_epochs=2, batch_size=128, image_size=48),
 }
 
 # A couple of batches: enough to execute every line of a training cell.
@@ -93,27 +224,16 @@ SMOKE = dict(num_epochs=1, batch_size=32, train_subset=64, test_subset=100)
 SECTIONS = tuple(BOOK)
 
 
-def current_mode():
-    """``D2L_MODE`` if set, else ``book`` on a GPU and ``quick`` on a CPU."""
-    mode = os.environ.get('D2L_MODE', '').strip().lower()
-    if not mode:
-        return 'book' if try_gpu().device_type == 'gpu' else 'quick'
-    if mode not in MODES:
-        raise ValueError('D2L_MODE=%r is not a training mode; use one of %s '
-                         '(or unset it to choose by device).'
-                         % (mode, ', '.join(MODES)))
-    return mode
-
-
-def training_settings(section, mode=None):
-    """The ``TrainSettings`` of ``section`` ('googlenet', 'batchnorm', 'resnet'
-    or 'densenet') in ``mode`` (default: :func:`current_mode`)."""
+def _check_section(section):
     if section not in BOOK:
-        raise ValueError('Unknown section %r; the sections are %s.'
-                         % (section, ', '.join(SECTIONS)))
-    mode = mode or current_mode()
-    if mode not in MODES:
-        raise ValueError('Unknown mode %r; use one of %s.' % (mode, ', '.join(MODES)))
+        raise ValueError('没有 %r 这一节；可选的节是 %s。' % (section, '、'.join(SECTIONS)))
+
+
+def training_settings(section, mode=None, ctx=None):
+    """The ``TrainSettings`` of ``section`` ('googlenet', 'batchnorm', 'resnet'
+    or 'densenet') in ``mode`` (default: :func:`current_mode` of ``ctx``)."""
+    _check_section(section)
+    mode = _resolve_mode(mode, ctx)
     if mode == 'book':
         values = BOOK[section]
     elif mode == 'quick':
@@ -121,3 +241,54 @@ def training_settings(section, mode=None):
     else:
         values = dict(QUICK[section], **SMOKE)
     return TrainSettings(section=section, mode=mode, **values)
+
+
+_TABLE_COLUMNS = {
+    'section': '节', 'mode': '模式', 'optimizer': '优化算法', 'lr': '学习率',
+    'momentum': '动量', 'num_epochs': '迭代周期', 'batch_size': '批量大小',
+    'image_size': '输入高宽', 'train_subset': '训练图像数', 'test_subset': '测试图像数'}
+
+
+def settings_table(modes=('book', 'quick')):
+    """Every section's settings in ``modes``, as a DataFrame with Chinese column names."""
+    import pandas as pd
+    rows = [dataclasses.asdict(training_settings(section, mode))
+            for section in SECTIONS for mode in modes]
+    table = pd.DataFrame(rows)[list(_TABLE_COLUMNS)].rename(columns=_TABLE_COLUMNS)
+    for column in ('训练图像数', '测试图像数'):  # None means all images
+        table[column] = table[column].map(lambda n: '全部' if pd.isna(n) else int(n))
+    return table.set_index(['节', '模式'])
+
+
+# ------------------------------------------------------------- experiments
+# The sizes of the notebooks' experiments (beside the main training runs):
+# how many steps, images, repeats each one uses. A GPU (book) gets the quick
+# sizes: they are chosen to show the effect, not to reach an accuracy.
+EXPERIMENTS = {
+    # 02: convergence with and without batch normalization.
+    'bn_convergence': {
+        'quick': dict(num_steps=200, eval_every=20, train_subset=25600,
+                      test_subset=2000),
+        'smoke': dict(num_steps=4, eval_every=2, train_subset=64, test_subset=100)},
+    # 03: a deep plain network against a residual one, step by step.
+    'depth': {
+        'quick': dict(num_steps=60, batch_size=64),
+        'smoke': dict(num_steps=3, batch_size=16)},
+    # 03: ResNet v1 against v2 on the same images.
+    'resnet_v1_v2': {
+        'quick': dict(num_epochs=2, train_subset=6000, test_subset=1000),
+        'smoke': dict(num_epochs=1, train_subset=64, test_subset=100)},
+    # 05: images per second, measured over this many steps.
+    'throughput': {
+        'quick': dict(steps=5),
+        'smoke': dict(steps=1)},
+}
+
+
+def experiment(name, mode=None, ctx=None):
+    """The sizes of experiment ``name`` in ``mode`` as attributes (``.num_steps``, ...)."""
+    if name not in EXPERIMENTS:
+        raise ValueError('没有 %r 这个实验；可选的是 %s。' % (name, '、'.join(EXPERIMENTS)))
+    mode = _resolve_mode(mode, ctx)
+    table = EXPERIMENTS[name]
+    return types.SimpleNamespace(**table['quick' if mode == 'book' else mode])

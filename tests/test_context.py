@@ -1,4 +1,5 @@
 import mxnet as mx
+import pytest
 
 from d2lhelpers import context
 
@@ -32,11 +33,23 @@ def test_forced_cpu(monkeypatch):
     assert context.num_gpus() == 0
     assert context.try_gpu() == mx.cpu()
     assert context.try_all_gpus() == [mx.cpu()]
-    assert 'forced by D2L_DEVICE=cpu' in context.describe_device()
+    assert context.describe_device().endswith('（D2L_DEVICE=cpu 指定只用 CPU）')
 
 
-def test_describe_device_is_one_line():
+def test_describe_device_is_one_chinese_line(monkeypatch):
+    monkeypatch.setenv('OMP_NUM_THREADS', '2')
     line = context.describe_device()
-    assert '\n' not in line
-    assert line.startswith('cpu(0)') and 'MXNet 1.9.1' in line
-    assert 'cpu(0), cpu(1)' in context.describe_device([mx.cpu(0), mx.cpu(1)])
+    assert line == 'cpu(0)：CPU，2 个 OpenMP 线程，MXNet 1.9.1'
+    assert 'cpu(0), cpu(1)：CPU' in context.describe_device([mx.cpu(0), mx.cpu(1)])
+    monkeypatch.setattr(mx.context, 'num_gpus', lambda: 1)
+    assert context.describe_device(mx.gpu(0)) == 'gpu(0)：1 块 GPU，MXNet 1.9.1'
+
+
+@pytest.mark.parametrize('value, shown', [
+    ('4,2', '4 个 OpenMP 线程'),          # OpenMP's nested syntax: the first level
+    ('abc', 'OpenMP 线程数由 MXNet 决定'),  # never "abc threads" ...
+    ('-3', 'OpenMP 线程数由 MXNet 决定'),   # ... nor "-3 threads"
+])
+def test_device_line_never_shows_an_unusable_thread_count(monkeypatch, value, shown):
+    monkeypatch.setenv('OMP_NUM_THREADS', value)
+    assert context.describe_device(mx.cpu()) == 'cpu(0)：CPU，%s，MXNet 1.9.1' % shown
