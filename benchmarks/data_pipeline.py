@@ -24,12 +24,12 @@ import os
 import time
 
 import d2lhelpers  # noqa: F401  (sets OMP_NUM_THREADS before mxnet loads)
-from d2lhelpers import data
+from d2lhelpers import _gluon, data
 from d2lhelpers.models import resnet18
 
 import numpy as np
 import mxnet as mx
-from mxnet import autograd, gluon, init, nd
+from mxnet import gluon, init, nd
 from mxnet.gluon.data.vision import transforms
 
 BATCH, SIZE = 128, 96
@@ -92,10 +92,7 @@ def time_resnet_step(X, y, steps, warmup=2):
     y = y.astype('float32')
 
     def step():
-        with autograd.record():
-            l = loss(net(X), y)
-        l.backward()
-        trainer.step(X.shape[0])
+        _gluon.train_step(net, loss, trainer, [X], [y], X.shape[0])
 
     for _ in range(warmup):
         step()
@@ -116,7 +113,7 @@ def main(argv=None):
     arrays = data.load_fashion_mnist_arrays()
     print(arrays.source)
     print('MXNet %s, OMP_NUM_THREADS=%s, load average before: %.2f'
-          % (mx.__version__, os.environ.get('OMP_NUM_THREADS'),
+          % (mx.__version__, d2lhelpers.OMP_THREADS,
              os.getloadavg()[0]))
 
     train_iter, _ = data.load_data_fashion_mnist(BATCH, resize=SIZE)

@@ -116,7 +116,8 @@ def measure_step(model, size, data):
     import d2lhelpers as d2lh
     import mxnet as mx
     import numpy as np
-    from mxnet import autograd, gluon, nd
+    from mxnet import gluon, nd
+    from d2lhelpers import _gluon
     ctx = mx.cpu()
     arrays = np.load(data)
     batches = [(nd.array(X, ctx=ctx), nd.array(y, ctx=ctx, dtype='int32'))
@@ -125,17 +126,12 @@ def measure_step(model, size, data):
     trainer = _trainer(net)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     with contextlib.ExitStack() as stack:
-        runner, why_not = d2lh.hybrid.compile_if_possible(net, batches[0][0], stack)
-        if why_not is None:
-            loss.hybridize(static_alloc=True, static_shape=True)
+        runner, why_not = _gluon.compile_if_possible(net, loss, batches[0][0], stack)
         for i, (X, y) in enumerate(batches):
             if i == WARMUP:
                 nd.waitall()
                 start = time.perf_counter()
-            with autograd.record():
-                l = loss(runner(X), y)
-            l.backward()
-            trainer.step(BATCH)
+            _gluon.train_step(runner, loss, trainer, [X], [y], BATCH)
         nd.waitall()
         seconds = time.perf_counter() - start
     macs = d2lh.cost.model_cost(net, (1, 1, size, size))['MACs']

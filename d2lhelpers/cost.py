@@ -1,44 +1,39 @@
-"""What a network costs: parameters, multiply-adds and activation memory.
+"""What a network costs per image: parameters, multiply-adds, activation memory.
 
-All three come from one forward pass of a real network (``shape_table``'s
-pass, so the layers are the same rows with the same stable names) and are
-given **per image**, whatever the batch size of ``X``:
+All three come from one forward pass (``shape_table``'s, so the rows are the
+same layers with the same stable names), per image whatever the batch size:
 
-parameters
-    :func:`d2lhelpers.param_count`: learned parameters only (BatchNorm's
-    running mean and variance are not counted).
-multiply-adds (MACs)
-    Only layers that own a weight matrix do multiplications here:
-    ``Conv1D/2D/3D``: output elements x in_channels/groups x kernel size;
-    ``Dense``: in_units x units (per output position). Both are
-    ``output elements x weight.size / weight.shape[0]``. Bias additions,
-    BatchNorm, activations, pooling, ``nd.concat`` and the ``+`` of a
-    residual block count 0 (they are a few operations per element, not per
-    weight, and conventionally left out).
-activation memory
-    The float32 bytes of every layer's output in one forward pass
-    (4 bytes x output elements, summed over the leaf layers of
-    :func:`d2lhelpers.shape_table`). This is what training keeps for the
-    backward pass, roughly. Tensors made by functional code inside a block's
-    ``forward`` (``nd.concat`` in ``DenseBlock``, ``Y + X`` and ``nd.relu``
-    in ``Residual``) are not layers and are not counted; neither is the
-    input, the parameters or the gradients. A layer called twice in one
-    pass is counted once.
+* parameters: :func:`d2lhelpers.param_count` (learned ones only);
+* multiply-adds (MACs): only ``Conv1D/2D/3D`` and ``Dense`` multiply, each
+  output element reading ``weight.size / weight.shape[0]`` weights
+  (in_channels/groups x kernel size, or in_units). Biases, BatchNorm,
+  activations, pooling, ``nd.concat`` and a residual ``+`` count 0, as usual;
+* activation memory: the float32 bytes of every leaf layer's output, roughly
+  what training keeps for the backward pass. Tensors made by code inside a
+  block's ``forward`` (``nd.concat``, ``Y + X``, ``nd.relu``), the input,
+  parameters and gradients are not counted; a layer called twice counts once.
 
-``cost_table({'DenseNet': net1, 'ResNet-18': net2}, (1, 1, 96, 96))`` puts
-the three numbers of several networks side by side.
+Tables use the column names of :mod:`d2lhelpers.shapes` plus :data:`MACS`,
+:data:`ACTIVATION_BYTES` (``layer_costs``) or :data:`COST_COLUMNS`
+(``cost_table``); :func:`model_cost` returns a dict with English keys
+(``params``, ``MACs``, ``activation bytes``) for code to use.
 """
 import numpy as np
 import pandas as pd
 from mxnet.gluon import nn
 
-from .shapes import _walk, param_count, shape_table
+from . import _gluon
+from .shapes import OUTPUT_SHAPE, PARAMS, TYPE, input_batch, param_count, shape_table
 
-__all__ = ['layer_costs', 'model_cost', 'cost_table', 'BYTES_PER_VALUE']
+__all__ = ['layer_costs', 'model_cost', 'cost_table', 'BYTES_PER_VALUE',
+           'COST_COLUMNS', 'MACS', 'ACTIVATION_BYTES', 'MACS_M', 'ACTIVATION_MB']
 
 BYTES_PER_VALUE = 4  # float32
 
-COST_COLUMNS = ['params', 'MACs per image (M)', 'activation MB per image']
+# layer_costs' columns (ints, per image) and cost_table's (rounded, per image).
+MACS, ACTIVATION_BYTES = '乘加次数', '激活内存（字节）'
+MACS_M, ACTIVATION_MB = '乘加次数（百万/图像）', '激活内存（MB/图像）'
+COST_COLUMNS = [PARAMS, MACS_M, ACTIVATION_MB]
 
 
 def _elements(shape):
@@ -52,13 +47,11 @@ def _elements(shape):
 
 def _macs(layer, out_elements):
     """Multiply-adds per image of one leaf layer producing ``out_elements``."""
-    if isinstance(layer, nn.conv_layers._Conv):
-        if layer._op_name != 'Convolution':
-            raise ValueError(
-                '%s is a transposed convolution; model_cost counts the '
-                'multiply-adds of Conv1D/2D/3D and Dense layers only.'
-                % type(layer).__name__)
-    elif not isinstance(layer, nn.Dense):
+    kind = _gluon.conv_kind(layer)
+    if kind == 'transposed':
+        raise ValueError('%s 是转置卷积；model_cost 只数 Conv1D/2D/3D 和 Dense '
+                         '层的乘加次数。' % type(layer).__name__)
+    if kind is None and not isinstance(layer, nn.Dense):
         return 0
     weight = layer.weight.shape
     # Conv: (out, in/groups, k...) -> each output element reads in/groups x k...
@@ -80,26 +73,27 @@ def layer_costs(net, X):
     -------
     pandas.DataFrame
         The rows and index of ``shape_table(net, X)`` (one per leaf layer,
-        stable names) with columns ``type``, ``output shape``, ``params``,
-        ``MACs`` and ``activation bytes`` (ints, per image).
+        stable names) with columns ``类型``, ``输出形状``, ``参数数量``,
+        :data:`MACS` and :data:`ACTIVATION_BYTES` (ints, per image).
 
     Raises
     ------
     ValueError
-        As :func:`d2lhelpers.shape_table`: the network is not initialized, or
-        a layer cannot process the shape it gets (the message names it).
+        As :func:`d2lhelpers.shape_table`: the network is not initialized, a
+        size in ``X`` is not a positive integer, or a layer cannot process the
+        shape it gets (the message names it).
     """
     table = shape_table(net, X)
-    blocks = dict(_walk(net))
+    blocks = dict(_gluon.walk(net))
     blocks['(net)'] = net  # shape_table's row for a net that is one layer
     macs, act = [], []
-    for name, row in table.iterrows():
-        elements = _elements(row['output shape'])
+    for name, shape in table[OUTPUT_SHAPE].items():
+        elements = _elements(shape)
         macs.append(_macs(blocks[name], elements))
         act.append(elements * BYTES_PER_VALUE)
-    out = table[['type', 'output shape', 'params']].copy()
-    out['MACs'] = pd.Series(macs, index=table.index, dtype='int64')
-    out['activation bytes'] = pd.Series(act, index=table.index, dtype='int64')
+    out = table[[TYPE, OUTPUT_SHAPE, PARAMS]].copy()
+    out[MACS] = pd.Series(macs, index=table.index, dtype='int64')
+    out[ACTIVATION_BYTES] = pd.Series(act, index=table.index, dtype='int64')
     return out
 
 
@@ -111,8 +105,8 @@ def model_cost(net, X):
     """
     layers = layer_costs(net, X)
     return {'params': param_count(net),
-            'MACs': int(layers['MACs'].sum()),
-            'activation bytes': int(layers['activation bytes'].sum())}
+            'MACs': int(layers[MACS].sum()),
+            'activation bytes': int(layers[ACTIVATION_BYTES].sum())}
 
 
 def cost_table(nets, X):
@@ -128,22 +122,22 @@ def cost_table(nets, X):
     Returns
     -------
     pandas.DataFrame
-        Indexed by name, columns ``params`` (int), ``MACs per image (M)``
-        (millions, one decimal) and ``activation MB per image`` (10^6 bytes,
-        two decimals).
+        Indexed by name (index name ``网络``), columns :data:`COST_COLUMNS`:
+        ``参数数量`` (int), ``乘加次数（百万/图像）`` (millions, one decimal)
+        and ``激活内存（MB/图像）`` (10^6 bytes, two decimals).
     """
     if not isinstance(nets, dict) or not nets:
-        raise ValueError('nets must be a non-empty dict name -> network, '
-                         'e.g. {"DenseNet": net1, "ResNet-18": net2}.')
+        raise ValueError('nets 应是一个非空的字典：名字 -> 网络，例如 '
+                         '{"DenseNet": net1, "ResNet-18": net2}。')
+    X = input_batch(X)
     rows = []
     for name, net in nets.items():
         try:
             cost = model_cost(net, X)
         except ValueError as err:
-            raise ValueError('%s: %s' % (name, err)) from err
+            raise ValueError('%s：%s' % (name, err)) from err
         rows.append((cost['params'], round(cost['MACs'] / 1e6, 1),
                      round(cost['activation bytes'] / 1e6, 2)))
     table = pd.DataFrame(rows, columns=COST_COLUMNS,
-                         index=pd.Index(list(nets), name='network'))
-    table['params'] = table['params'].astype('int64')
-    return table
+                         index=pd.Index(list(nets), name='网络'))
+    return table.astype({PARAMS: 'int64'})

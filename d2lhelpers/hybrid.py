@@ -1,27 +1,22 @@
 """Run the notes' imperative networks as one compiled graph.
 
 The notes write their blocks as ``nn.Block`` with ``nd.concat``/``nd.relu``
-in ``forward``: code that is easy to read and to step through, but that Gluon
-runs one operator at a time. ``hybridized(net)`` builds, without touching
-``net``, a ``HybridBlock`` "twin" that shares every layer and parameter:
+in ``forward``: easy to read and step through, but run one operator at a
+time. ``hybridized(net)`` builds, without touching ``net``, a ``HybridBlock``
+"twin" sharing every layer and parameter: an ``nn.Sequential`` becomes an
+``nn.HybridSequential`` of the same children, built-in layers are used as
+they are, and a custom ``nn.Block`` (``Inception``, ``Residual``,
+``DenseBlock``) is traced: its own ``forward`` runs with ``nd`` bound to
+Gluon's ``F``, the rewrite d2l's chapter on hybrid programming asks for by
+hand. The twin runs with ``static_alloc`` and ``static_shape``; training it
+trains ``net``. Gain: 1.06x to 2.08x for whole training loops on a 2-core
+CPU (``benchmarks/README.md``). Callers go through
+:func:`d2lhelpers._gluon.compile_if_possible`.
 
-* an ``nn.Sequential`` becomes an ``nn.HybridSequential`` of the same children;
-* built-in layers (``Conv2D``, ``BatchNorm``, ...) are used as they are;
-* a custom ``nn.Block`` (``Inception``, ``Residual``, ``DenseBlock``) is traced:
-  its own ``forward`` code runs once with ``nd`` bound to Gluon's ``F``
-  (``mx.sym`` while tracing), exactly the rewrite d2l's chapter on hybrid
-  programming asks a learner to make by hand.
-
-The twin is hybridized with ``static_alloc`` and ``static_shape`` (memory
-planned once, reused every batch). Training it trains ``net``: the
-parameters are the same objects. ``benchmarks/speed.py`` measures the gain:
-1.06x to 2.08x for whole training loops on a 2-core CPU, least at 28x28
-inputs, most for DenseNet at 96x96 (``benchmarks/README.md``).
-
-Some blocks cannot be traced: the notes' from-scratch ``BatchNorm`` reads
-``X.shape``, owns its parameters and swaps its moving averages in
-``forward``. ``NotHybridizable`` then says which block stopped the trace and
-why; callers fall back to running the network as written.
+Some blocks cannot be traced (the notes' from-scratch ``BatchNorm`` reads
+``X.shape``, owns its parameters and swaps its moving averages):
+``NotHybridizable`` says, in Chinese as learners see it, which block and
+why; callers then run the network as written.
 """
 import contextlib
 import types
@@ -29,20 +24,13 @@ import types
 from mxnet import autograd
 from mxnet.gluon import nn
 
-from .shapes import _children, _walk
+from . import _gluon
+
+_AS_WRITTEN = '它按写法（命令式）执行。'
 
 
 class NotHybridizable(TypeError):
     """The network holds a block that cannot run as a compiled graph."""
-
-
-def _all_hybrid_blocks(block):
-    """``block`` and its descendants that are HybridBlocks, each once."""
-    found = {}
-    for b in [block] + [child for _, child in _walk(block)]:
-        if isinstance(b, nn.HybridBlock):
-            found.setdefault(id(b), b)
-    return list(found.values())
 
 
 class TracedBlock(nn.HybridBlock):
@@ -55,12 +43,11 @@ class TracedBlock(nn.HybridBlock):
 
     def __init__(self, block):
         name = type(block).__name__
-        if block._reg_params:
+        own = _gluon.own_param_names(block)
+        if own:
             raise NotHybridizable(
-                '%s holds its own parameters (%s) and reads them with .data() '
-                'in forward, which a compiled graph cannot do; it runs as '
-                'written (imperatively).'
-                % (name, ', '.join(block._reg_params)))
+                '%s 自己持有参数（%s），并在 forward 里用 .data() 读取，编译成的'
+                '计算图做不到这一点；%s' % (name, ', '.join(own), _AS_WRITTEN))
         super().__init__(prefix=block.prefix, params=block.params)
         self._source_name = name
         self._forward = type(block).forward
@@ -90,10 +77,8 @@ class TracedBlock(nn.HybridBlock):
         except NotHybridizable:
             raise
         except Exception as e:
-            raise NotHybridizable(
-                '%s.forward could not be traced into a graph (%s: %s); it '
-                'runs as written (imperatively).'
-                % (self._source_name, type(e).__name__, e)) from e
+            raise NotHybridizable('%s.forward 无法追踪成计算图（%s: %s）；%s' % (
+                self._source_name, type(e).__name__, e, _AS_WRITTEN)) from e
 
 
 def twin(block):
@@ -102,22 +87,12 @@ def twin(block):
         return block
     if type(block) is nn.Sequential:
         seq = nn.HybridSequential(prefix=block.prefix, params=block.params)
-        for _, child in _children(block):
+        for _, child in _gluon.children(block):
             seq.add(twin(child))
         return seq
     if type(block) is nn.Block or not isinstance(block, nn.Block):
-        raise NotHybridizable('%r is not a network block.' % (block,))
+        raise NotHybridizable('%r 不是一个网络块。' % (block,))
     return TracedBlock(block)
-
-
-def compile_if_possible(net, example, stack):
-    """``(block to run, None)`` with ``net`` compiled for as long as the
-    ``contextlib.ExitStack`` ``stack`` is open, or ``(net, reason)`` with the
-    sentence saying why it cannot be compiled."""
-    try:
-        return stack.enter_context(hybridized(net, example)), None
-    except NotHybridizable as e:
-        return net, str(e)
 
 
 @contextlib.contextmanager
@@ -131,21 +106,14 @@ def hybridized(net, example):
     exactly as before outside the ``with``.
     """
     runner = twin(net)
-    blocks = _all_hybrid_blocks(runner)
-    saved = [(b, b._active, list(b._flags)) for b in blocks]
-    runner.hybridize(static_alloc=True, static_shape=True)
-    try:
+    with _gluon.kept_hybridization(runner):
+        runner.hybridize(static_alloc=True, static_shape=True)
         try:
             with autograd.predict_mode():
                 runner(example[:1])
         except NotHybridizable:
             raise
         except Exception as e:
-            raise NotHybridizable(
-                'the network could not be traced into a graph (%s: %s); it '
-                'runs as written (imperatively).' % (type(e).__name__, e)) from e
+            raise NotHybridizable('这个网络无法追踪成计算图（%s: %s）；%s' % (
+                type(e).__name__, e, _AS_WRITTEN)) from e
         yield runner
-    finally:
-        for b, active, flags in saved:
-            b._active, b._flags = active, flags
-            b._clear_cached_op()

@@ -14,47 +14,35 @@ import sys
 import pandas as pd
 from mxnet import autograd, nd
 from mxnet.base import MXNetError
-from mxnet.gluon import Block, HybridBlock
+from mxnet.gluon import Block
 
-__all__ = ['shape_table', 'param_count']
+from . import _gluon
+from .checks import check_elements, check_int
 
-COLUMNS = ['depth', 'type', 'output shape', 'params']
+__all__ = ['shape_table', 'param_count', 'input_batch', 'COLUMNS']
 
-
-def _children(block):
-    """``(name, child)`` pairs in registration order."""
-    return list(block._children.items())
-
-
-def _is_layer(block):
-    """A block shown as one row: no children, or a layer with its own weights.
-
-    ``Conv2D(..., activation='relu')`` registers its activation as a child
-    ``act`` but is still one layer, so blocks that own parameters are leaves.
-    """
-    return not block._children or bool(block._reg_params)
+# The table's column names, as the book says them; cost.py and the notebooks
+# index the tables with these.
+DEPTH, TYPE, OUTPUT_SHAPE, PARAMS = '深度', '类型', '输出形状', '参数数量'
+COLUMNS = [DEPTH, TYPE, OUTPUT_SHAPE, PARAMS]
+INDEX = '层'
 
 
 def param_count(block, trainable_only=True):
     """Number of parameters in ``block`` and its children (an int).
 
-    With ``trainable_only`` (the default) parameters that are not learned
-    (``grad_req='null'``, e.g. the running mean and variance of Gluon's
-    ``nn.BatchNorm``) are left out, so Gluon's BatchNorm and the notes'
-    from-scratch ``BatchNorm`` both count ``2 * channels``. Raises ValueError
-    if some shape is still unknown (deferred initialization): run one forward
-    pass first, or use :func:`shape_table`, which does.
-    """
+    ``trainable_only`` leaves out what is not learned (``grad_req='null'``:
+    ``nn.BatchNorm``'s running statistics), so Gluon's and the notes'
+    BatchNorm both count ``2 * channels``. Shapes must be known (one forward
+    pass done)."""
     total = 0
     for name, p in block.collect_params().items():
         if trainable_only and p.grad_req == 'null':
             continue
         shape = p.shape
         if shape is None or any(d <= 0 for d in shape):
-            raise ValueError(
-                'The shape of parameter %s is not known yet %s; run one '
-                'forward pass (e.g. net(X)) before counting parameters.'
-                % (name, shape))
+            raise ValueError('参数 %s 的形状 %s 还不知道（延后初始化）；请先做一次前向计算'
+                             '（例如 net(X)），再数参数。' % (name, shape))
         n = 1
         for d in shape:
             n *= d
@@ -62,21 +50,25 @@ def param_count(block, trainable_only=True):
     return int(total)
 
 
-def _check_initialized(net):
-    missing = [p.name for p in net.collect_params().values()
-               if p._data is None and not p._deferred_init]
-    if missing:
-        raise ValueError(
-            'The network is not initialized (%d parameters have no values); '
-            'call net.initialize() first.' % len(missing))
+def input_batch(X):
+    """``X`` as an NDArray; a shape tuple becomes a random batch of that shape.
 
-
-def _walk(block, prefix=''):
-    """Yield ``(stable name, block)`` for every descendant, depth first."""
-    for name, child in _children(block):
-        path = prefix + name
-        yield path, child
-        yield from _walk(child, path + '.')
+    Every size in a shape must be a positive integer, and the batch must have
+    fewer than 2^31 elements; both are checked before anything is allocated.
+    """
+    if isinstance(X, nd.NDArray):
+        return X
+    if isinstance(X, (tuple, list)):
+        if not X:
+            raise ValueError('输入的形状是空的；请写出 (批量大小, 通道数, 高, 宽)，'
+                             '例如 (1, 1, 28, 28)。')
+        shape = tuple(check_int('输入形状 %r 的第 %d 个数' % (tuple(X), i), d, 1,
+                                why='形状里的每个数（批量大小、通道数、高、宽）'
+                                '都应是正整数。')
+                      for i, d in enumerate(X, 1))
+        check_elements('输入', shape)
+        return nd.random.uniform(shape=shape)
+    return nd.array(X)
 
 
 def _shape_of(out):
@@ -103,20 +95,6 @@ def _short_reason(err):
     return last.split('MXNetError:')[-1].strip()
 
 
-@contextlib.contextmanager
-def _imperative(net):
-    """Temporarily un-hybridize every HybridBlock so child hooks fire."""
-    saved = [(b, b._active) for _, b in [('', net)] + list(_walk(net))
-             if isinstance(b, HybridBlock)]
-    try:
-        for b, _ in saved:
-            b._active = False
-        yield
-    finally:
-        for b, active in saved:
-            b._active = active
-
-
 def _run(net, X, names):
     """Forward pass recording, per block, call order and output shape."""
     started, shapes, stack = {}, {}, []
@@ -130,25 +108,22 @@ def _run(net, X, names):
         if stack:
             stack.pop()
 
-    blocks = [b for _, b in _walk(net)]
     handles = []
-    for b in blocks:
+    for _, b in _gluon.walk(net):
         handles.append(b.register_forward_pre_hook(pre_hook))
         handles.append(b.register_forward_hook(hook))
     captured = io.StringIO()
     try:
-        with _imperative(net), autograd.pause(train_mode=False), \
+        with _gluon.imperative(net), autograd.pause(train_mode=False), \
                 contextlib.redirect_stdout(captured):
             out = net(X)
     except (MXNetError, ValueError) as err:
         if not stack:
             raise
         block, in_shape = stack[-1]
-        name = names.get(id(block), '?')
-        raise ValueError(
-            'Layer %s (%s) cannot process an input of shape %s: %s.'
-            % (name, type(block).__name__, in_shape,
-               _short_reason(err).rstrip('.'))) from err
+        raise ValueError('层 %s（%s）无法处理形状为 %s 的输入：%s。' % (
+            names.get(id(block), '?'), type(block).__name__, in_shape,
+            _short_reason(err).rstrip('.'))) from err
     finally:
         for h in handles:
             h.detach()
@@ -174,78 +149,62 @@ def _reemit(text):
 def shape_table(net, X, max_depth=None):
     """One row per layer of ``net``: its output shape for input ``X`` and its parameters.
 
-    Parameters
-    ----------
-    net : mxnet.gluon.Block
-        An initialized network (``net.initialize()``); Sequential containers
-        and custom blocks (e.g. ``Inception``, ``Residual``) are entered.
-        Hybridized networks work too.
-    X : NDArray or tuple
-        The input batch, or its shape (a random input of that shape is used).
-    max_depth : int or None
-        ``None``: one row per layer (leaf block). ``1``: one row per
-        top-level child of ``net``; ``d``: rows for blocks ``d`` levels deep,
-        plus layers that are shallower than that.
+    ``net`` is an initialized network (hybridized or not); containers and
+    custom blocks (``Inception``, ``Residual``) are entered. ``X`` is the
+    input batch or its shape (a random input of that shape is used).
+    ``max_depth`` None gives one row per layer (leaf block); ``d`` gives the
+    blocks ``d`` levels deep, plus shallower layers (1 = the top-level
+    children).
 
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by the layer's stable name (``'2.0.p2_2'``: child ``2`` of the
-        net, its child ``0``, attribute ``p2_2``), with columns ``depth``
-        (1 = top-level child), ``type`` (class name), ``output shape`` (a
-        tuple, batch axis first; None for a container the forward code never
-        calls as a whole) and ``params`` (learned parameters of the row's
-        block including its children). Rows are in the order the forward pass
-        runs them.
+    Returns a DataFrame indexed (``层``) by stable names (``'2.0.p2_2'``:
+    child ``2`` of the net, its child ``0``, attribute ``p2_2``), in the order
+    the forward pass runs them, with the columns :data:`COLUMNS`: ``深度``
+    (1 = top-level child), ``类型`` (class name), ``输出形状`` (batch axis
+    first; None for a container its parent's code never calls as a whole) and
+    ``参数数量`` (learned parameters, children included).
 
-    Raises
-    ------
-    ValueError
-        If ``net`` is not initialized, or if a layer cannot process the shape
-        it receives (e.g. a pooling window larger than its input); the
-        message names that layer and the input shape it got.
+    Raises ValueError with a sentence if ``net`` is not initialized, a size
+    in ``X`` is not a positive integer, or a layer cannot process the shape
+    it receives (naming that layer and the shape).
     """
     if not isinstance(net, Block):
-        raise TypeError('net must be a Gluon Block, not %s.'
-                        % type(net).__name__)
-    if max_depth is not None and max_depth < 1:
-        raise ValueError('max_depth must be None or at least 1, not %r.'
-                         % (max_depth,))
-    _check_initialized(net)
-    if isinstance(X, (tuple, list)):
-        X = nd.random.uniform(shape=tuple(X))
-    elif not isinstance(X, nd.NDArray):
-        X = nd.array(X)
+        raise ValueError('net 应是一个 Gluon 的块（nn.Block），收到的是 %s。'
+                         % type(net).__name__)
+    if max_depth is not None:
+        check_int('max_depth', max_depth, 1)
+    missing = _gluon.uninitialized_params(net)
+    if missing:
+        raise ValueError('网络还没有初始化（%d 个参数没有值）；请先调用 net.initialize()。'
+                         % len(missing))
+    X = input_batch(X)
 
     names = {}
-    for path, b in _walk(net):
+    for path, b in _gluon.walk(net):
         names.setdefault(id(b), path)
     started, shapes, net_shape = _run(net, X, names)
 
     def first_call(block):
         own = [started[id(block)]] if id(block) in started else []
-        sub = [started[id(b)] for _, b in _walk(block) if id(b) in started]
+        sub = [started[id(b)] for _, b in _gluon.walk(block) if id(b) in started]
         return min(own + sub, default=float('inf'))
 
     rows = []
 
     def visit(block, prefix, depth):
-        kids = sorted(_children(block), key=lambda kv: first_call(kv[1]))
+        kids = sorted(_gluon.children(block), key=lambda kv: first_call(kv[1]))
         for name, child in kids:
             path = prefix + name
-            if _is_layer(child) or depth == max_depth:
+            if _gluon.is_layer(child) or depth == max_depth:
                 rows.append((path, depth, type(child).__name__,
                              shapes.get(id(child)), param_count(child)))
             else:
                 visit(child, path + '.', depth + 1)
 
-    if _is_layer(net):
+    if _gluon.is_layer(net):
         rows.append(('(net)', 0, type(net).__name__, net_shape,
                      param_count(net)))
     else:
         visit(net, '', 1)
     table = pd.DataFrame([r[1:] for r in rows], columns=COLUMNS,
-                         index=pd.Index([r[0] for r in rows], name='layer'))
-    table['params'] = table['params'].astype('int64')
-    table['depth'] = table['depth'].astype('int64')
-    return table
+                         index=pd.Index([r[0] for r in rows], name=INDEX))
+    return table.astype({PARAMS: 'int64', DEPTH: 'int64'})

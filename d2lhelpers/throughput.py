@@ -1,55 +1,55 @@
 """Images per second a network trains or predicts on the current device.
 
-For the comparison notebook: the step is ``train_ch5``'s (forward, softmax
-cross-entropy, backward, SGD update), on one random batch that stays on the
-device, so data loading is not counted (``benchmarks/speed.py`` measures
-whole training loops on real data). The network is compiled the way
-``train_ch5`` compiles it unless ``hybridize=False``; its weights and
-BatchNorm statistics are restored afterwards, so measuring does not train it.
+For the comparison notebook: the step is ``train_ch5``'s (``_gluon.train_step``:
+forward, softmax cross-entropy, backward, SGD update), on one random batch
+that stays on the device, so data loading is not counted
+(``benchmarks/speed.py`` measures whole training loops on real data). The
+network is compiled the way ``train_ch5`` compiles it unless
+``hybridize=False``; its weights and BatchNorm statistics are restored
+afterwards, so measuring does not train it.
+
+Every argument has an upper bound that fits a laptop (about the ranges of
+notebook 05's sliders), and the batch's layer outputs must fit
+``MEMORY_BUDGET``: both are checked before the batch is allocated.
 """
 import contextlib
 import time
 
 from mxnet import autograd, gluon, nd
 
-from . import hybrid
-from .data import _check_int
-from .shapes import _walk
+from . import _gluon
+from .checks import check_bool, check_elements, check_int
+from .cost import model_cost
+from .train import devices
 
-__all__ = ['training_throughput', 'inference_throughput']
+__all__ = ['training_throughput', 'inference_throughput', 'MEMORY_BUDGET']
 
-
-def _check(batch_size, steps, warmup):
-    _check_int(batch_size, 'batch_size', 1)
-    _check_int(steps, 'steps', 1)
-    _check_int(warmup, 'warmup', 0)
+MEMORY_BUDGET = 2e9  # bytes of layer outputs per batch (training keeps about twice that)
 
 
-def _snapshot(net):
-    """Copies of the parameters, and of NDArrays that blocks keep as plain
-    attributes (the from-scratch BatchNorm's moving averages)."""
-    params = {name: p.data().copy() for name, p in net.collect_params().items()}
-    blocks = [net] + [block for _, block in _walk(net)]
-    arrays = [(block, attr, value.copy()) for block in blocks
-              for attr, value in vars(block).items()
-              if isinstance(value, nd.NDArray)]
-    return params, arrays
-
-
-def _restore(net, saved):
-    params, arrays = saved
-    for name, p in net.collect_params().items():
-        p.set_data(params[name])
-    for block, attr, value in arrays:
-        setattr(block, attr, value)
-
-
-def _runner(net, X, hybridize, stack):
-    """``(block to run, compiled)``."""
-    if not hybridize:
-        return net, False
-    runner, why_not = hybrid.compile_if_possible(net, X, stack)
-    return runner, why_not is None
+def _batch(net, image_shape, batch_size, ctx, steps, warmup, hybridize):
+    """The random batch to measure on, once every argument is checked."""
+    check_int('batch_size', batch_size, 1, 512)
+    check_int('steps', steps, 1, 100)
+    check_int('warmup', warmup, 0, 20)
+    check_bool('hybridize', hybridize)
+    ctx, = devices(ctx, one=True)
+    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3:
+        raise ValueError('image_shape 应是一张图像的 (通道数, 高, 宽)，例如 (1, 28, 28)；'
+                         '收到的是 %r。' % (image_shape,))
+    shape = (check_int('image_shape 的通道数', image_shape[0], 1, 3),
+             check_int('image_shape 的高', image_shape[1], 1, 224),
+             check_int('image_shape 的宽', image_shape[2], 1, 224))
+    check_elements('输入批量', (batch_size,) + shape)
+    # One image: finishes deferred initialization, and refuses a too small input.
+    per_image = model_cost(net, nd.zeros((1,) + shape, ctx=ctx))['activation bytes']
+    if per_image * batch_size > MEMORY_BUDGET:
+        raise ValueError(
+            '这个网络在 %d×%d 的输入上每张图像的层输出约 %.1f MB，批量大小 %d 就要 %.1f GB，'
+            '超过了这里允许的 %.0f GB；请减小 batch_size 或输入尺寸。' % (
+                shape[1], shape[2], per_image / 1e6, batch_size,
+                per_image * batch_size / 1e9, MEMORY_BUDGET / 1e9))
+    return nd.random.uniform(shape=(batch_size,) + shape, ctx=ctx)
 
 
 def _images_per_second(run_once, batch_size, steps, warmup):
@@ -67,50 +67,37 @@ def training_throughput(net, image_shape, batch_size=128, ctx=None, steps=5,
                         warmup=2, hybridize=True):
     """``(images per second, compiled)`` of training steps of ``net``.
 
-    ``image_shape`` is one image's ``(channels, height, width)``; ``net`` must
-    be initialized on ``ctx``. ``compiled`` says whether the network ran as
-    one graph (False when ``hybridize=False`` or it cannot be compiled).
+    ``image_shape`` is one image's ``(channels, height, width)`` (at most
+    3 x 224 x 224); ``batch_size`` at most 512, ``steps`` at most 100,
+    ``warmup`` at most 20. ``net`` must be initialized on ``ctx``.
+    ``compiled`` says whether the network ran as one graph (False when
+    ``hybridize=False`` or it cannot be compiled).
     """
-    _check(batch_size, steps, warmup)
-    X = nd.random.uniform(shape=(batch_size,) + tuple(image_shape), ctx=ctx)
-    y = nd.random.randint(0, 10, shape=(batch_size,), ctx=ctx).astype('int32')
-    net(X[:1])  # finish deferred initialisation before taking the snapshot
-    saved = _snapshot(net)
+    X = _batch(net, image_shape, batch_size, ctx, steps, warmup, hybridize)
+    y = nd.random.randint(0, 10, shape=(batch_size,), ctx=X.context).astype('int32')
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     params = [p for p in net.collect_params().values() if p.grad_req != 'null']
     # A tiny learning rate: the update runs as in training, the weights barely move
     # (and are restored anyway).
     trainer = gluon.Trainer(params, 'sgd', {'learning_rate': 1e-8})
-    with contextlib.ExitStack() as stack:
-        runner, compiled = _runner(net, X, hybridize, stack)
-        if compiled:
-            loss.hybridize(static_alloc=True, static_shape=True)
-
-        def step():
-            with autograd.record():
-                l = loss(runner(X), y)
-            l.backward()
-            trainer.step(batch_size)
-
-        try:
-            rate = _images_per_second(step, batch_size, steps, warmup)
-        finally:
-            nd.waitall()
-            _restore(net, saved)
-    return rate, compiled
+    with _gluon.kept_state(net), contextlib.ExitStack() as stack:
+        runner, why_not = _gluon.compile_if_possible(net, loss, X, stack, hybridize)
+        rate = _images_per_second(
+            lambda: _gluon.train_step(runner, loss, trainer, [X], [y], batch_size),
+            batch_size, steps, warmup)
+    return rate, why_not is None
 
 
 def inference_throughput(net, image_shape, batch_size=128, ctx=None, steps=5,
                          warmup=2, hybridize=True):
     """``(images per second, compiled)`` of predictions of ``net`` (see above)."""
-    _check(batch_size, steps, warmup)
-    X = nd.random.uniform(shape=(batch_size,) + tuple(image_shape), ctx=ctx)
+    X = _batch(net, image_shape, batch_size, ctx, steps, warmup, hybridize)
     with contextlib.ExitStack() as stack:
-        runner, compiled = _runner(net, X, hybridize, stack)
+        runner, why_not = _gluon.compile_if_possible(net, None, X, stack, hybridize)
 
         def predict():
             with autograd.predict_mode():
                 runner(X)
 
         rate = _images_per_second(predict, batch_size, steps, warmup)
-    return rate, compiled
+    return rate, why_not is None

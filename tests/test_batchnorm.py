@@ -177,13 +177,13 @@ def test_the_lenets_have_the_same_shapes_and_bn_adds_2_params_per_channel():
         net.initialize(init=init.Xavier())
         tables[name] = shape_table(net, (2, 1, 28, 28))
     bn, gluon_bn, plain = tables['bn'], tables['gluon'], tables['plain']
-    assert list(bn['output shape']) == list(gluon_bn['output shape'])
-    assert list(bn['params']) == list(gluon_bn['params'])
-    assert list(bn['type']).count('BatchNorm') == 4
-    assert bn['output shape'].iloc[-1] == (2, 10)
-    assert bn['params'].sum() - plain['params'].sum() == 2 * (6 + 16 + 120 + 84)
+    assert list(bn['输出形状']) == list(gluon_bn['输出形状'])
+    assert list(bn['参数数量']) == list(gluon_bn['参数数量'])
+    assert list(bn['类型']).count('BatchNorm') == 4
+    assert bn['输出形状'].iloc[-1] == (2, 10)
+    assert bn['参数数量'].sum() - plain['参数数量'].sum() == 2 * (6 + 16 + 120 + 84)
     # BN sits between the conv/dense layer and the activation
-    types = list(bn['type'])
+    types = list(bn['类型'])
     for i, t in enumerate(types):
         if t == 'BatchNorm':
             assert types[i - 1] in ('Conv2D', 'Dense') and types[i + 1] == 'Activation'

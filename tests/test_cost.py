@@ -1,6 +1,8 @@
 """d2lhelpers.cost: parameters, multiply-adds and activation memory per image."""
 import d2lhelpers  # noqa: F401  (sets OMP_NUM_THREADS before mxnet loads)
 
+import re
+
 import pytest
 from mxnet import nd
 from mxnet.gluon import nn
@@ -46,17 +48,17 @@ def test_layers_without_weights_cost_no_macs_but_hold_memory():
     net = built(net, (1, 2, 6, 6))
     table = layer_costs(net, (1, 2, 6, 6))
     assert list(table.index) == ['0', '1', '2', '3', '4']
-    assert list(table['MACs']) == [4 * 4 * 4 * 2 * 9, 0, 0, 0, 4 * 2 * 2 * 3]
-    assert list(table['activation bytes']) == [64 * 4, 64 * 4, 64 * 4, 16 * 4, 3 * 4]
-    assert table['params'].sum() == param_count(net)
+    assert list(table['乘加次数']) == [4 * 4 * 4 * 2 * 9, 0, 0, 0, 4 * 2 * 2 * 3]
+    assert list(table['激活内存（字节）']) == [64 * 4, 64 * 4, 64 * 4, 16 * 4, 3 * 4]
+    assert table['参数数量'].sum() == param_count(net)
 
 
 def test_fused_activation_is_one_layer():
     net = built(nn.Conv2D(6, kernel_size=1, activation='relu'), (1, 2, 5, 5))
     table = layer_costs(net, (1, 2, 5, 5))
     assert list(table.index) == ['(net)']
-    assert table['MACs'].iloc[0] == 6 * 25 * 2
-    assert table['activation bytes'].iloc[0] == 6 * 25 * 4
+    assert table['乘加次数'].iloc[0] == 6 * 25 * 2
+    assert table['激活内存（字节）'].iloc[0] == 6 * 25 * 4
 
 
 def test_costs_are_per_image():
@@ -87,30 +89,41 @@ def test_cost_table_rows_and_columns():
             'DenseNet': built(densenet(), (1, 1, 96, 96))}
     table = cost_table(nets, (1, 1, 96, 96))
     assert list(table.index) == ['ResNet-18', 'DenseNet']
-    assert table.index.name == 'network'
+    assert table.index.name == '网络'
     assert list(table.columns) == COST_COLUMNS
-    assert table.loc['ResNet-18', 'params'] == 11178378
-    assert table.loc['ResNet-18', 'MACs per image (M)'] == 318.7
-    assert table['params'].dtype == 'int64'
+    assert table.loc['ResNet-18', '参数数量'] == 11178378
+    assert table.loc['ResNet-18', '乘加次数（百万/图像）'] == 318.7
+    assert table['参数数量'].dtype == 'int64'
     # DenseNet: far fewer parameters and multiply-adds, more activations
-    assert table.loc['DenseNet', 'params'] < table.loc['ResNet-18', 'params'] / 10
-    assert (table.loc['DenseNet', 'MACs per image (M)']
-            < table.loc['ResNet-18', 'MACs per image (M)'])
-    assert (table.loc['DenseNet', 'activation MB per image']
-            > table.loc['ResNet-18', 'activation MB per image'])
+    assert table.loc['DenseNet', '参数数量'] < table.loc['ResNet-18', '参数数量'] / 10
+    assert (table.loc['DenseNet', '乘加次数（百万/图像）']
+            < table.loc['ResNet-18', '乘加次数（百万/图像）'])
+    assert (table.loc['DenseNet', '激活内存（MB/图像）']
+            > table.loc['ResNet-18', '激活内存（MB/图像）'])
 
 
 def test_too_small_input_names_network_and_layer():
     nets = {'DenseNet': built(densenet(), (1, 1, 96, 96))}
-    with pytest.raises(ValueError, match=r'^DenseNet: Layer 9\.3 \(AvgPool2D\)'):
+    with pytest.raises(ValueError, match=r'^DenseNet：层 9\.3（AvgPool2D）无法处理'):
         cost_table(nets, (1, 1, 28, 28))
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match='non-empty dict'):
+    with pytest.raises(ValueError, match='nets 应是一个非空的字典'):
         cost_table({}, (1, 1, 28, 28))
-    with pytest.raises(ValueError, match='not initialized'):
+    with pytest.raises(ValueError, match='网络还没有初始化'):
         model_cost(nn.Dense(3), (1, 4))
     net = built(nn.Conv2DTranspose(2, kernel_size=3), (1, 1, 4, 4))
-    with pytest.raises(ValueError, match='transposed convolution'):
+    with pytest.raises(ValueError, match='Conv2DTranspose 是转置卷积'):
         model_cost(net, (1, 1, 4, 4))
+
+
+@pytest.mark.parametrize('shape, words', [
+    ((1, 1, 0, 96), '输入形状 (1, 1, 0, 96) 的第 3 个数'),
+    ((1, -1, 96, 96), '输入形状 (1, -1, 96, 96) 的第 2 个数'),
+    ((1.0, 1, 96, 96), '输入形状 (1.0, 1, 96, 96) 的第 1 个数 应是整数'),
+])
+def test_bad_sizes_are_refused_once_before_any_network(shape, words):
+    nets = {'ResNet-18': built(resnet18(), (1, 1, 96, 96))}
+    with pytest.raises(ValueError, match='^' + re.escape(words)):  # no network's name
+        cost_table(nets, shape)

@@ -5,7 +5,7 @@ import pytest
 from mxnet import autograd, gluon, init, nd
 from mxnet.gluon import nn
 
-from d2lhelpers import hybrid, models, train
+from d2lhelpers import _gluon, hybrid, models, train
 from d2lhelpers.data import load_data_fashion_mnist
 
 # (network, input side): each section's network at a small size it accepts.
@@ -65,13 +65,13 @@ def test_net_is_left_as_it_was():
     X, _ = batch(28, n=2)
     with hybrid.hybridized(net, X):
         pass
-    layers = [b for b in hybrid._all_hybrid_blocks(hybrid.twin(net))]
-    assert layers and not any(b._active for b in layers)
+    layers = _gluon.hybrid_blocks(hybrid.twin(net))
+    assert layers and not any(map(_gluon.is_hybridized, layers))
     # A learner's own hybridize() state survives too.
     net[0].hybridize()
     with hybrid.hybridized(net, X):
         pass
-    assert net[0]._active and not net[1]._active
+    assert _gluon.is_hybridized(net[0]) and not _gluon.is_hybridized(net[1])
 
 
 def test_from_scratch_batch_norm_says_why_it_cannot_be_compiled():
@@ -81,9 +81,9 @@ def test_from_scratch_batch_norm_says_why_it_cannot_be_compiled():
     with pytest.raises(hybrid.NotHybridizable) as err:
         with hybrid.hybridized(net, X):
             pass
-    assert 'BatchNorm holds its own parameters (' in str(err.value)
-    assert 'runs as written' in str(err.value)
-    assert not any(b._active for b in hybrid._all_hybrid_blocks(net))
+    assert 'BatchNorm 自己持有参数（gamma, beta）' in str(err.value)
+    assert '它按写法（命令式）执行' in str(err.value)
+    assert not any(map(_gluon.is_hybridized, _gluon.hybrid_blocks(net)))
 
 
 class UsesMxNd(nn.Block):
@@ -117,7 +117,7 @@ def test_untraceable_block_trains_as_written(capsys):
     net.initialize(init.Xavier())
     history, before, _ = train_one_epoch(net, 100, subset=500, lr=0.1)
     out = capsys.readouterr().out
-    assert 'not compiled: UsesMxNd.forward could not be traced' in out
+    assert '未编译：UsesMxNd.forward 无法追踪成计算图' in out
     assert len(history) == 1
     assert (net[0].weight.data() - before).abs().sum().asscalar() > 0
 
@@ -127,7 +127,7 @@ def test_train_ch5_trains_the_notes_network_through_its_twin(capsys):
     net = models.resnet18()
     net.initialize(init.Xavier())
     history, before, test_iter = train_one_epoch(net, 50, subset=200, lr=0.05)
-    assert 'not compiled' not in capsys.readouterr().out
+    assert '未编译' not in capsys.readouterr().out
     assert (net[0].weight.data() - before).abs().sum().asscalar() > 0
     # The accuracy train_ch5 reports is the imperative net's own.
     assert train.evaluate_accuracy(test_iter, net) == pytest.approx(history[0]['test_acc'])
@@ -154,3 +154,19 @@ def test_data_parallel_training_of_a_traced_network():
     for name, p in learned.items():
         a, b = (p.data(c).asnumpy() for c in ctxs)
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_compile_if_possible_is_the_one_entry_point():
+    """train_ch5, throughput and the benchmark compile through this one function."""
+    import contextlib
+    net = models.lenet_gluon_bn()
+    net.initialize()
+    X, _ = batch(28, n=2)
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    with contextlib.ExitStack() as stack:
+        runner, why_not = _gluon.compile_if_possible(net, loss, X, stack)
+        assert why_not is None and _gluon.is_hybridized(runner)
+        assert _gluon.is_hybridized(loss)
+        runner, why_not = _gluon.compile_if_possible(net, loss, X, stack, hybridize=False)
+        assert runner is net and why_not.startswith('hybridize=False')
+    assert not any(map(_gluon.is_hybridized, _gluon.hybrid_blocks(net)))

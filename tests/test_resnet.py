@@ -87,15 +87,15 @@ def test_resnet18_layout(make_net):
     net = make_net()
     net.initialize()
     table = shape_table(net, (1, 1, 224, 224), max_depth=1)
-    modules = table[table['type'] == 'Sequential']['output shape'].tolist()
+    modules = table[table['类型'] == 'Sequential']['输出形状'].tolist()
     assert modules == [(1, 64, 56, 56), (1, 128, 28, 28), (1, 256, 14, 14),
                        (1, 512, 7, 7)]
-    assert table['output shape'].iloc[-1] == (1, 10)
+    assert table['输出形状'].iloc[-1] == (1, 10)
     full = shape_table(net, (1, 1, 224, 224))
-    convs = full[(full['type'] == 'Conv2D')]
+    convs = full[(full['类型'] == 'Conv2D')]
     # 18 layers: 17 convolutions that are not 1x1 shortcuts, plus the Dense
     assert (~convs.index.str.endswith('conv3')).sum() == 17
-    assert (full['type'] == 'Dense').sum() == 1
+    assert (full['类型'] == 'Dense').sum() == 1
 
 
 def test_resnet18_parameter_counts():
@@ -117,7 +117,7 @@ def test_resnet18_at_28x28_ends_at_1x1():
     net = resnet18()
     net.initialize()
     table = shape_table(net, (2, 1, 28, 28), max_depth=1)
-    assert table.loc['7', 'output shape'] == (2, 512, 1, 1)
+    assert table.loc['7', '输出形状'] == (2, 512, 1, 1)
 
 
 def test_deep_cnn_plain_and_residual_have_the_same_layers():
@@ -126,9 +126,9 @@ def test_deep_cnn_plain_and_residual_have_the_same_layers():
     for net in nets:
         net.initialize()
         table = shape_table(net, (2, 1, 28, 28))
-        assert (table['type'] == 'Conv2D').sum() == 1 + 2 * 5
-        assert table['output shape'].iloc[-1] == (2, 10)
-        assert table.loc['3.conv1', 'output shape'] == (2, 8, 14, 14)
+        assert (table['类型'] == 'Conv2D').sum() == 1 + 2 * 5
+        assert table['输出形状'].iloc[-1] == (2, 10)
+        assert table.loc['3.conv1', '输出形状'] == (2, 8, 14, 14)
         counts.append(param_count(net))
     assert counts[0] == counts[1]
     assert isinstance(nets[0][3], PlainBlock) and isinstance(nets[1][3], Residual)

@@ -1,9 +1,11 @@
+import re
+
 import mxnet as mx
 import numpy as np
 import pytest
 from mxnet import init, nd
 
-from d2lhelpers import models
+from d2lhelpers import models, throughput
 from d2lhelpers.throughput import inference_throughput, training_throughput
 
 
@@ -41,10 +43,45 @@ def test_inference_and_imperative_modes():
     assert rate > 0 and not compiled
 
 
-def test_bad_counts_are_clear_errors():
+@pytest.mark.parametrize('kwargs, words', [
+    (dict(steps=0), 'steps 应在 1 到 100 之间'),
+    (dict(batch_size=2.5), 'batch_size 应是整数'),
+    (dict(batch_size=10 ** 5), 'batch_size 应在 1 到 512 之间，收到的是 100000'),
+    (dict(warmup=-1), 'warmup 应在 0 到 20 之间'),
+    (dict(image_shape=(1, 28)), 'image_shape 应是一张图像的 (通道数, 高, 宽)'),
+    (dict(image_shape=(1, 0, 28)), 'image_shape 的高 应在 1 到 224 之间'),
+    (dict(image_shape=(1, 28, 5000)), 'image_shape 的宽 应在 1 到 224 之间'),
+    (dict(ctx=mx.gpu(3)), '这台机器上没有设备 gpu(3)，只有 cpu(0)'),
+    (dict(ctx=[]), 'ctx 是空的列表'),
+    (dict(ctx='cpu'), 'ctx 应是 MXNet 的设备'),
+    (dict(hybridize='False'), 'hybridize 应是 True 或 False'),
+])
+@pytest.mark.parametrize('measure', [training_throughput, inference_throughput])
+def test_bad_arguments_are_sentences_before_any_allocation(measure, kwargs, words,
+                                                         monkeypatch):
     net = models.lenet_gluon_bn()
     net.initialize()
-    with pytest.raises(ValueError, match='steps must be a whole number of at least 1'):
-        training_throughput(net, (1, 28, 28), steps=0)
-    with pytest.raises(ValueError, match='batch_size must be a whole number'):
-        inference_throughput(net, (1, 28, 28), batch_size=2.5)
+    allocated = []
+    monkeypatch.setattr(throughput.nd.random, 'uniform',
+                        lambda *a, **k: allocated.append(k))
+    args = dict(image_shape=(1, 28, 28))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=re.escape(words)):
+        measure(net, **args)
+    assert allocated == []
+
+
+def test_a_batch_too_big_for_a_laptop_is_refused():
+    """DenseNet at 224x224, batch 512: about 19 GB of layer outputs."""
+    net = models.densenet()
+    net.initialize()
+    with pytest.raises(ValueError, match=r'这个网络在 224×224 的输入上每张图像的层输出'
+                                         r'约 37\.4 MB，批量大小 512 就要 19\.2 GB'):
+        training_throughput(net, (1, 224, 224), batch_size=512)
+
+
+def test_too_small_an_input_names_the_layer():
+    net = models.densenet()
+    net.initialize()
+    with pytest.raises(ValueError, match='无法处理形状为'):
+        inference_throughput(net, (1, 28, 28), batch_size=2, steps=1)

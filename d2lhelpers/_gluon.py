@@ -1,0 +1,164 @@
+"""Everything that touches Gluon's internals, in one place.
+
+MXNet 1.9.1's Gluon keeps a block's children, its own parameters, a
+convolution's channel count and the hybridization state in private
+attributes. This module is the only one that reads or writes them, so that a
+change of MXNet version is a change of this file. It also holds what every
+training path shares: the one step (:func:`train_step`) and the one way to
+compile (:func:`compile_if_possible`).
+"""
+import contextlib
+
+from mxnet import autograd, nd
+from mxnet.gluon import HybridBlock, nn
+
+__all__ = ['children', 'walk', 'own_param_names', 'is_layer', 'conv_channels',
+           'uninitialized_params', 'imperative', 'hybrid_blocks',
+           'is_hybridized', 'kept_hybridization', 'kept_state',
+           'conv_kind', 'train_step', 'compile_if_possible']
+
+
+def children(block):
+    """``(name, child)`` pairs in registration order."""
+    return list(block._children.items())
+
+
+def walk(block, prefix=''):
+    """Yield ``(stable name, block)`` for every descendant, depth first."""
+    for name, child in children(block):
+        path = prefix + name
+        yield path, child
+        yield from walk(child, path + '.')
+
+
+def own_param_names(block):
+    """Names of the parameters ``block`` registered itself (not its children's)."""
+    return list(block._reg_params)
+
+
+def is_layer(block):
+    """A block shown as one row: no children, or a layer with its own weights.
+
+    ``Conv2D(..., activation='relu')`` registers its activation as a child
+    ``act`` but is still one layer, so blocks that own parameters are leaves.
+    """
+    return not block._children or bool(block._reg_params)
+
+
+def conv_channels(conv):
+    """Output channels of a ``Conv2D`` (known before initialization)."""
+    return conv._channels
+
+
+def conv_kind(layer):
+    """``'convolution'`` (``Conv1D/2D/3D``), ``'transposed'``
+    (``Conv1D/2D/3DTranspose``, the same private class) or None."""
+    if not isinstance(layer, nn.conv_layers._Conv):
+        return None
+    return 'convolution' if layer._op_name == 'Convolution' else 'transposed'
+
+
+def uninitialized_params(net):
+    """Names of parameters with neither values nor a pending deferred init."""
+    return [p.name for p in net.collect_params().values()
+            if p._data is None and not p._deferred_init]
+
+
+# ------------------------------------------------------- hybridization state
+def hybrid_blocks(block):
+    """``block`` and its descendants that are HybridBlocks, each once."""
+    found = {}
+    for b in [block] + [child for _, child in walk(block)]:
+        if isinstance(b, HybridBlock):
+            found.setdefault(id(b), b)
+    return list(found.values())
+
+
+def is_hybridized(block):
+    """True when ``block`` runs as a compiled graph (``hybridize()`` was called)."""
+    return block._active
+
+
+@contextlib.contextmanager
+def kept_hybridization(block):
+    """Yield the HybridBlocks of ``block``; on leaving, each gets back the
+    hybridization state it had, and graphs compiled meanwhile are dropped."""
+    saved = [(b, b._active, list(b._flags)) for b in hybrid_blocks(block)]
+    try:
+        yield [b for b, _, _ in saved]
+    finally:
+        for b, active, flags in saved:
+            b._active, b._flags = active, flags
+            b._clear_cached_op()
+
+
+@contextlib.contextmanager
+def imperative(net):
+    """Temporarily un-hybridize every HybridBlock so child hooks fire."""
+    with kept_hybridization(net) as blocks:
+        for b in blocks:
+            b._active = False
+        yield
+
+
+@contextlib.contextmanager
+def kept_state(net):
+    """On leaving, restore the (initialized) ``net``'s parameters and the
+    NDArrays its blocks keep as attributes (the notes' BatchNorm's averages)."""
+    params = {name: p.data().copy() for name, p in net.collect_params().items()}
+    arrays = [(b, attr, value.copy()) for b in [net] + [b for _, b in walk(net)]
+              for attr, value in vars(b).items() if isinstance(value, nd.NDArray)]
+    try:
+        yield
+    finally:
+        nd.waitall()
+        for name, p in net.collect_params().items():
+            p.set_data(params[name])
+        for b, attr, value in arrays:
+            setattr(b, attr, value)
+
+
+# ------------------------------------------------------ training and compiling
+def train_step(net, loss, trainer, Xs, ys, batch_size):
+    """The one update: forward under ``autograd.record``, loss, backward,
+    ``trainer.step``. ``Xs``, ``ys``: one slice of the batch per device.
+    Returns the losses and outputs per device, unread (no synchronisation)."""
+    with autograd.record():
+        outputs = [net(X) for X in Xs]
+        losses = [loss(out, y) for out, y in zip(outputs, ys)]
+    for l in losses:
+        l.backward()
+    trainer.step(batch_size)
+    return losses, outputs
+
+
+def compile_if_possible(net, loss, example, stack, hybridize=True):
+    """``(block to run, None)`` with ``net`` and ``loss`` compiled while the
+    ``ExitStack`` ``stack`` is open, or ``(net, reason)``: the (Chinese)
+    sentence why ``net`` runs as written. ``example``: a batch on its device;
+    ``loss``: None when predicting only."""
+    from .hybrid import NotHybridizable, hybridized  # hybrid builds on this module
+    if not hybridize:
+        return net, 'hybridize=False，按写法（命令式）执行。'
+    try:
+        runner = stack.enter_context(hybridized(net, example))
+    except NotHybridizable as e:
+        return net, str(e)
+    if loss is not None:
+        loss.hybridize(static_alloc=True, static_shape=True)
+    return runner, None
+
+
+def layer_config(layer):
+    """The settings a layer was built with, which Gluon keeps privately.
+
+    A dict with whichever apply: the operator's keyword arguments (``kernel``,
+    ``stride``, ``pool_type``, ``global_pool``, ...) and ``channels`` (a
+    convolution's outputs), ``units`` (``Dense``), ``act_type``
+    (``Activation``), ``rate`` (``Dropout``).
+    """
+    config = dict(getattr(layer, '_kwargs', None) or {})
+    for key in ('channels', 'units', 'act_type', 'rate'):
+        if hasattr(layer, '_' + key):
+            config[key] = getattr(layer, '_' + key)
+    return config
