@@ -1,14 +1,18 @@
 """One mechanism behind every explorer in the notebooks.
 
-An explorer is a plain function plus ipywidgets controls::
+An explorer is a plain function named ``<thing>_explorer`` plus ipywidgets
+controls. The function takes plain values, checks every one of them with
+:mod:`d2lhelpers.checks` before it allocates anything, and returns an
+:class:`ExplorerResult`::
 
-    def inception_table(c1=64, c2_out=128):
+    def ratio_explorer(c1=64, c2=128):
+        c1 = check_int('c1', c1, 1, 1024)
         ...
-        return table          # a DataFrame, a Figure, a str, or a tuple of them
+        return ExplorerResult(text='...', table=table)
 
-    Explorer(inception_table,
-             c1=widgets.IntSlider(64, 1, 256),
-             c2_out=widgets.IntSlider(128, 1, 256))
+    Explorer(ratio_explorer,
+             c1=widgets.IntSlider(64, 1, 256, description='c1'),
+             c2=widgets.IntSlider(128, 1, 256, description='c2'))
 
 The function is computed once when the explorer is created and again every
 time a control's value changes (sliders only report the value when released).
@@ -21,17 +25,48 @@ Everything is also reachable from Python without a browser (``.controls``,
 ``.values()``, ``.result``, ``.error``, ``.update()``), which is how
 ``tests/test_widgets.py`` checks explorers.
 """
+import dataclasses
 import html
 
 import ipywidgets as widgets
 from IPython import get_ipython
 from IPython.display import display
+from matplotlib.figure import Figure
 
-__all__ = ['Explorer', 'explore']
+__all__ = ['Explorer', 'ExplorerResult']
 
 ERROR_CLASS = 'd2l-explorer-error'
 ERROR_STYLE = ('color:#a4161a;background:#fdecea;border-left:4px solid #a4161a;'
                'padding:6px 10px;margin:4px 0;font-size:14px;')
+
+
+@dataclasses.dataclass
+class ExplorerResult:
+    """What every explorer function returns; any part may be None.
+
+    :class:`Explorer` shows the parts in this order: ``text`` (a str, printed),
+    ``table`` (a DataFrame), ``figure`` (a matplotlib Figure, e.g. a chart)
+    and ``diagram`` (a Figure from :mod:`d2lhelpers.diagram`).
+    """
+    text: str = None
+    table: object = None
+    figure: Figure = None
+    diagram: Figure = None
+
+    def parts(self):
+        """The parts that are not None, in display order."""
+        return [p for p in (self.text, self.table, self.figure, self.diagram)
+                if p is not None]
+
+    def __repr__(self):
+        shown = [self.text] if self.text is not None else []
+        if self.table is not None:
+            shown.append(self.table.to_string())
+        for fig in (self.figure, self.diagram):
+            if fig is not None:
+                titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+                shown.append('[图：%s]' % ('；'.join(titles) or '无标题'))
+        return '\n'.join(shown)
 
 
 def _show(item):
@@ -41,10 +76,6 @@ def _show(item):
     if isinstance(item, str):
         print(item)
         return
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - matplotlib is a dependency
-        Figure = ()
     display(item)
     if isinstance(item, Figure):
         import matplotlib.pyplot as plt
@@ -57,10 +88,10 @@ class Explorer:
     Parameters
     ----------
     func : callable
-        Takes the controls' values as keyword arguments and returns a pandas
-        DataFrame, a matplotlib Figure, a str, any displayable object, or a
-        tuple/list of these (shown one below the other). Raise ``ValueError``
-        with a sentence for inputs that make no sense.
+        Takes the controls' values as keyword arguments and returns an
+        :class:`ExplorerResult` (any other displayable object, or a tuple of
+        them, is shown as it is). Raise ``ValueError`` with a sentence for
+        inputs that make no sense.
     **controls : ipywidgets widgets, or ``ipywidgets.fixed(value)``
         One per keyword argument of ``func``. Widgets without a description
         get the keyword's name. ``continuous_update`` is turned off.
@@ -79,8 +110,8 @@ class Explorer:
 
     def __init__(self, func, **controls):
         if not callable(func):
-            raise TypeError('func must be callable, not %s.'
-                            % type(func).__name__)
+            raise TypeError('func 应是一个函数，收到的是 %s；请传入探索器函数本身'
+                            '（不要加括号调用它）。' % type(func).__name__)
         self.func = func
         self.controls = {}
         self._fixed = {}
@@ -91,8 +122,8 @@ class Explorer:
                 self.controls[name] = control
             else:
                 raise TypeError(
-                    'Control %r must be an ipywidgets widget with a value or '
-                    'ipywidgets.fixed(...), not %s.' % (name, type(control).__name__))
+                    '控件 %r 应是带 value 的 ipywidgets 控件或 ipywidgets.fixed(...)，'
+                    '收到的是 %s。' % (name, type(control).__name__))
         for name, control in self.controls.items():
             if control.has_trait('continuous_update'):
                 control.continuous_update = False
@@ -151,7 +182,10 @@ class Explorer:
         self.error = None
         self._hide_message()
         self._clear()
-        items = result if isinstance(result, (tuple, list)) else (result,)
+        if isinstance(result, ExplorerResult):
+            items = result.parts()
+        else:
+            items = result if isinstance(result, (tuple, list)) else (result,)
         with self.output:
             for item in items:
                 _show(item)
@@ -162,8 +196,8 @@ class Explorer:
         """Change several controls at once and recompute only once."""
         unknown = set(values) - set(self.controls)
         if unknown:
-            raise KeyError('No control named %s; controls: %s.'
-                           % (', '.join(sorted(unknown)), ', '.join(self.controls)))
+            raise KeyError('没有名为 %s 的控件；已有的控件：%s。'
+                           % ('、'.join(sorted(unknown)), '、'.join(self.controls)))
         self._paused = True
         try:
             for name, value in values.items():
@@ -207,8 +241,3 @@ class Explorer:
     def __repr__(self):
         name = getattr(self.func, '__name__', type(self.func).__name__)
         return 'Explorer(%s: %s)' % (name, ', '.join(self.controls) or 'no controls')
-
-
-def explore(func, **controls):
-    """Shorthand for ``Explorer(func, **controls)``."""
-    return Explorer(func, **controls)

@@ -11,10 +11,10 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from mxnet import autograd, gluon, init, nd
+from mxnet import autograd, nd
 
 from d2lhelpers.explorers import batchnorm as B
-from d2lhelpers.models import BatchNorm, lenet_gluon_bn
+from d2lhelpers.models import BatchNorm
 from d2lhelpers.widgets import Explorer
 
 
@@ -90,11 +90,12 @@ def test_larger_batches_give_less_noisy_estimates(images):
 
 def test_moving_averages_approach_the_data_set_statistics(images):
     stats = B.batch_statistics(images, 32, 0.9, 80)
-    gaps = B.relative_gaps(stats)
-    assert list(gaps.columns) == ['mean_gap', 'var_gap']
-    assert (gaps.iloc[0] > 0.8).all()           # starts from 0
-    assert (gaps.iloc[9] < gaps.iloc[0]).all()
-    assert (gaps.iloc[-1] < 0.05).all()
+    t = stats.table
+    gaps = np.abs(np.stack([t['moving_mean'] / stats.data_mean - 1,
+                            t['moving_var'] / stats.data_var - 1], axis=1))
+    assert (gaps[0] > 0.8).all()           # starts from 0
+    assert (gaps[9] < gaps[0]).all()
+    assert (gaps[-1] < 0.05).all()
 
 
 def test_momentum_zero_is_the_last_batch(images):
@@ -104,12 +105,16 @@ def test_momentum_zero_is_the_last_batch(images):
 
 
 @pytest.mark.parametrize('kwargs, words', [
-    (dict(batch_size=0), 'batch_size must be between 1 and 200'),
-    (dict(batch_size=201), 'batch_size must be between 1 and 200'),
-    (dict(batch_size=2.5), 'batch_size must be a whole number'),
-    (dict(momentum=1.0), 'with momentum 1 the moving averages would keep'),
-    (dict(momentum=-0.1), 'momentum must be at least 0 and below 1'),
-    (dict(num_batches=0), 'num_batches must be a whole number of at least 1'),
+    (dict(batch_size=0), 'batch_size 应在 1 到 200 之间，收到的是 0；一个小批量至少 1 张图像'),
+    (dict(batch_size=201), 'batch_size 应在 1 到 200 之间'),
+    (dict(batch_size=2.5), 'batch_size 应是整数'),
+    (dict(momentum=1.0), '动量为 1 时移动平均会永远停在初值'),
+    (dict(momentum=-0.1), 'momentum 应在 0 到 1 之间'),
+    (dict(momentum='0.9'), 'momentum 应是一个数'),
+    (dict(num_batches=0), 'num_batches 应在 1 到 2000 之间'),
+    # issue 17: ten million batches ran for minutes
+    (dict(num_batches=10 ** 7), 'num_batches 应在 1 到 2000 之间，收到的是 10000000'),
+    (dict(seed=-1), 'seed 应在 0 到'),
 ])
 def test_bad_settings_raise_a_sentence(images, kwargs, words):
     with pytest.raises(ValueError, match=words):
@@ -119,67 +124,50 @@ def test_bad_settings_raise_a_sentence(images, kwargs, words):
 @pytest.mark.parametrize('bad', [np.zeros((0, 4, 4), np.uint8), np.zeros((3, 4)),
                                  np.zeros((2, 3, 4, 4))])
 def test_bad_images_raise_a_sentence(bad):
-    with pytest.raises(ValueError, match='images must be a non-empty array'):
+    with pytest.raises(ValueError, match='images 应是形状为'):
         B.batch_statistics(bad, batch_size=1)
 
 
 def test_momentum_summary_depends_only_on_its_arguments():
     text = B.momentum_summary(64, 0.9, 64 * 28 * 28)
-    assert 'batch size 64: each batch estimate averages 50,176 pixel values.' in text
-    assert '95% after 29 batches' in text
-    assert '1/(1 - 0.9) = 10 batches' in text
+    assert text.splitlines() == [
+        '批量大小 64：每个小批量的估计是 50,176 个像素值的平均。',
+        '动量 0.9：移动平均 = 0.9 × 移动平均 + 0.1 × 小批量的统计量。从 0 出发，k 个小批量之后'
+        '走完了 1 - 0.9^k 的路程（29 个小批量之后走完 95%），此后大约是最近 '
+        '1/(1 - 0.9) = 10 个小批量的平均。']
     assert math.ceil(math.log(0.05) / math.log(0.99)) == 299
-    assert '95% after 299 batches' in B.momentum_summary(8, 0.99)
-    assert 'just the last' in B.momentum_summary(8, 0)
+    assert '299 个小批量之后走完 95%' in B.momentum_summary(8, 0.99)
+    assert '移动平均就是上一个小批量的统计量' in B.momentum_summary(8, 0)
+
+
+@pytest.mark.parametrize('args, words', [
+    ((64, 1), '动量为 1 时移动平均会永远停在初值'),      # issue 17: ZeroDivisionError
+    ((64, 1.5), 'momentum 应在 0 到 1 之间，收到的是 1.5'),  # issue 17: a math domain error
+    ((0, 0.9), 'batch_size 应在 不小于 1'),
+    ((64, 0.9, 0), 'pixels_per_batch 应在 不小于 1'),
+])
+def test_momentum_summary_refuses_impossible_values(args, words):
+    with pytest.raises(ValueError, match=words):
+        B.momentum_summary(*args)
 
 
 def test_view_and_explorer(images):
-    fig, text = B.batch_statistics_view(images, batch_size=16, momentum=0.9)
+    result = B.batch_statistics_explorer(images, batch_size=16, momentum=0.9)
+    fig, text = result.figure, result.text
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     assert fig.axes[0].get_ylim() == pytest.approx((0, 2 * B.pixel_statistics(images)[0]))
+    assert [ax.get_title() for ax in fig.axes] == ['像素均值', '像素方差']
+    assert fig._suptitle.get_text() == '批量大小 16，动量 0.9'
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert legend[0].startswith('小批量的估计（标准差 ') and legend[1] == '移动平均'
+    assert legend[2].startswith('数据集的方差 ')
     assert text == B.momentum_summary(16, 0.9, 16 * 30)
-    ex = Explorer(B.batch_statistics_view, images=widgets.fixed(images),
+    ex = Explorer(B.batch_statistics_explorer, images=widgets.fixed(images),
                   batch_size=widgets.SelectionSlider(options=[1, 4, 16, 64], value=16),
                   momentum=widgets.FloatSlider(value=0.9, min=0, max=1, step=0.01))
-    assert ex.error is None and ex.result[1] == text
+    assert ex.error is None and ex.result.text == text
     ex.controls['momentum'].value = 1.0
-    assert ex.result is None and 'momentum 1' in ex.error
+    assert ex.result is None and '动量为 1 时' in ex.error
     ex.controls['momentum'].value = 0.5
-    assert ex.error is None and 'momentum 0.5' in ex.result[1]
+    assert ex.error is None and '动量 0.5：' in ex.result.text
 
-
-# ------------------------------------------------------- with/without BN
-def tiny_data():
-    rng = np.random.RandomState(0)
-    X = rng.uniform(size=(48, 1, 28, 28)).astype(np.float32)
-    y = rng.randint(0, 10, size=48).astype(np.int32)
-    data = gluon.data.ArrayDataset(nd.array(X), nd.array(y, dtype='int32'))
-    return (gluon.data.DataLoader(data, batch_size=16, shuffle=False),
-            gluon.data.DataLoader(data, batch_size=16))
-
-
-def test_convergence_curves_and_plot():
-    train_iter, test_iter = tiny_data()
-    net = lenet_gluon_bn()
-    net.initialize(init=init.Xavier())
-    curves = B.convergence_curves(net, train_iter, test_iter, lr=0.5,
-                                  num_steps=7, eval_every=3)
-    assert list(curves.index) == list(range(1, 8)) and curves.index.name == 'step'
-    assert np.isfinite(curves['loss']).all()
-    assert list(curves['test_acc'].dropna().index) == [3, 6, 7]  # 3 batches/epoch, cycled
-    assert curves['test_acc'].dropna().between(0, 1).all()
-    fig = B.plot_convergence({'with BN': curves, 'again': curves})
-    assert isinstance(fig, Figure) and len(fig.axes) == 2
-    assert [l.get_text() for l in fig.axes[1].get_legend().get_texts()] == ['with BN', 'again']
-
-
-@pytest.mark.parametrize('kwargs', [dict(num_steps=0), dict(eval_every=0),
-                                    dict(num_steps=1.5)])
-def test_convergence_curves_rejects_bad_counts(kwargs):
-    train_iter, test_iter = tiny_data()
-    net = lenet_gluon_bn()
-    net.initialize()
-    args = dict(lr=0.1, num_steps=2, eval_every=1)
-    args.update(kwargs)
-    with pytest.raises(ValueError, match='must be a whole number of at least 1'):
-        B.convergence_curves(net, train_iter, test_iter, **args)

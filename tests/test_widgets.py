@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from d2lhelpers.widgets import ERROR_CLASS, Explorer, explore
+from d2lhelpers.widgets import ERROR_CLASS, Explorer, ExplorerResult
 
 
 def table(c1=1, c2=2):
@@ -73,7 +73,7 @@ def test_figures_tuples_and_fixed_values():
         return fig, 'k = %d (%s)' % (k, label)
 
     before = len(plt.get_fignums())
-    ex = explore(plot, k=widgets.IntSlider(value=2, max=5),
+    ex = Explorer(plot, k=widgets.IntSlider(value=2, max=5),
                  label=widgets.fixed('y'))
     assert list(ex.controls) == ['k']
     fig, text = ex.result
@@ -110,3 +110,23 @@ def test_displays_as_its_widget():
 def test_controls_must_be_widgets():
     with pytest.raises(TypeError, match='c1'):
         Explorer(table, c1=3)
+    with pytest.raises(TypeError, match='不要加括号'):
+        Explorer(table(), c1=widgets.IntSlider(1))
+
+
+def test_explorer_result_is_shown_in_a_fixed_order(capsys):
+    from matplotlib.figure import Figure
+    fig, drawing = Figure(figsize=(0, 0)), Figure(figsize=(0, 0))
+    fig.add_subplot().set_title('份额')
+    frame = pd.DataFrame({'通道数': [3]})
+
+    def f(n=1):
+        return ExplorerResult(diagram=drawing, figure=fig, table=frame, text='n = %d' % n)
+
+    ex = Explorer(f, n=widgets.IntSlider(1, 0, 3))
+    assert ex.result.parts() == [ex.result.text, frame, fig, drawing]
+    assert ExplorerResult(text='t', diagram=drawing).parts() == ['t', drawing]
+    # without a kernel the Output widget lets everything through to stdout
+    assert capsys.readouterr().out.split('\n') == [
+        'n = 1', '   通道数', '0    3', 'Figure(0x0)', 'Figure(0x0)', '']
+    assert repr(ex.result) == 'n = 1\n   通道数\n0    3\n[图：份额]\n[图：无标题]'

@@ -11,23 +11,24 @@ layer (``tests/test_explorer_batchnorm.py`` checks that the numbers agree with
 of pixels and squared pixels (exact for uint8 images), so a redraw takes a
 fraction of a second even for the 60,000 training images.
 
-``convergence_curves`` and ``plot_convergence`` back the with/without-BN
-comparison of the notebook.
+The with/without-BN comparison of the notebook is in
+:mod:`d2lhelpers.experiments`.
 """
 import collections
-import itertools
 import math
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from mxnet import autograd, gluon, nd
+from mxnet import nd
 
-from ..train import evaluate_accuracy, training_steps
+from ..checks import check_int, check_number
+from ..widgets import ExplorerResult
 
-__all__ = ['pixel_statistics', 'shuffled_batches', 'batch_statistics', 'relative_gaps',
-           'plot_batch_statistics', 'momentum_summary', 'batch_statistics_view',
-           'convergence_curves', 'plot_convergence']
+__all__ = ['pixel_statistics', 'shuffled_batches', 'batch_statistics',
+           'plot_batch_statistics', 'momentum_summary', 'batch_statistics_explorer']
+
+MAX_BATCHES = 2000  # the slider goes to 500; each batch is one row of a table
 
 BatchStatistics = collections.namedtuple(
     'BatchStatistics', ['table', 'data_mean', 'data_var', 'batch_size',
@@ -50,8 +51,8 @@ def _as_images(images):
     if images.ndim == 4 and images.shape[1] == 1:
         images = images[:, 0]
     if images.ndim != 3 or images.shape[0] == 0:
-        raise ValueError('images must be a non-empty array of shape (N, H, W) '
-                         'or (N, 1, H, W), got shape %s.' % (images.shape,))
+        raise ValueError('images 应是形状为 (N, H, W) 或 (N, 1, H, W) 的非空数组，'
+                         '收到的形状是 %s。' % (images.shape,))
     if images.dtype == np.uint8:
         return images, 1 / 255
     return images.astype(np.float64, copy=False), 1.0
@@ -86,23 +87,6 @@ def pixel_statistics(images):
     return _mean_var(s1, s2, len(s1) * pixels)
 
 
-def _check_batch_settings(n, batch_size, momentum, num_batches):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise ValueError('batch_size must be a whole number, got %r.' % (batch_size,))
-    if not 1 <= batch_size <= n:
-        raise ValueError('batch_size must be between 1 and %d (the number of '
-                         'images), got %d.' % (n, batch_size))
-    if isinstance(num_batches, bool) or not isinstance(num_batches, (int, np.integer)) \
-            or num_batches < 1:
-        raise ValueError('num_batches must be a whole number of at least 1, '
-                         'got %r.' % (num_batches,))
-    if not 0 <= momentum < 1:
-        raise ValueError(
-            'momentum must be at least 0 and below 1, got %g: with momentum 1 '
-            'the moving averages would keep their initial values forever, and '
-            'above 1 or below 0 they are not averages.' % momentum)
-
-
 def shuffled_batches(n, batch_size, num_batches, seed=0):
     """``num_batches`` sorted index arrays of ``batch_size`` out of ``range(n)``.
 
@@ -118,6 +102,14 @@ def shuffled_batches(n, batch_size, num_batches, seed=0):
         start += batch_size
 
 
+def _check_momentum(momentum):
+    momentum = check_number('momentum', momentum, 0, 1)
+    if momentum == 1:
+        raise ValueError('momentum 应在 0 到 1 之间且小于 1，收到的是 1：动量为 1 时移动平均'
+                         '会永远停在初值；请取小于 1 的值，例如 0.9。')
+    return momentum
+
+
 def batch_statistics(images, batch_size=64, momentum=0.9, num_batches=100,
                      seed=0):
     """Per-batch pixel statistics of random mini-batches of ``images`` and the
@@ -129,15 +121,16 @@ def batch_statistics(images, batch_size=64, momentum=0.9, num_batches=100,
         uint8 pixels (scaled to [0, 1]) or floats, e.g. Fashion-MNIST's
         training images.
     batch_size : int
-        ``m``, images per mini-batch.
+        ``m``, images per mini-batch (1 ... N).
     momentum : float in [0, 1)
         As in ``batch_norm``: ``moving = momentum * moving + (1 - momentum) *
         batch statistic``. The moving averages start at 0, like the
         from-scratch ``BatchNorm`` (Gluon's ``nn.BatchNorm`` starts its moving
         variance at 1).
     num_batches : int
-        How many mini-batches to feed. Batches are drawn without replacement
-        within an epoch; when the images run out a new shuffled epoch starts.
+        How many mini-batches to feed (1 ... 2000). Batches are drawn without
+        replacement within an epoch; when the images run out a new shuffled
+        epoch starts.
     seed : int
         Fixes the batches.
 
@@ -145,9 +138,13 @@ def batch_statistics(images, batch_size=64, momentum=0.9, num_batches=100,
     -------
     BatchStatistics
     """
+    momentum = _check_momentum(momentum)
+    num_batches = check_int('num_batches', num_batches, 1, MAX_BATCHES)
+    seed = check_int('seed', seed, 0, 2 ** 32 - 1)
     s1, s2, pixels = _image_sums(images)
     n = len(s1)
-    _check_batch_settings(n, batch_size, momentum, num_batches)
+    batch_size = check_int('batch_size', batch_size, 1, n,
+                           '一个小批量至少 1 张图像，至多是全部 %d 张图像。' % n)
     data_mean, data_var = _mean_var(s1, s2, n * pixels)
     moving_mean = moving_var = 0.0  # as in the from-scratch BatchNorm
     rows = []
@@ -160,18 +157,8 @@ def batch_statistics(images, batch_size=64, momentum=0.9, num_batches=100,
     table = pd.DataFrame(rows, columns=['batch_mean', 'batch_var',
                                         'moving_mean', 'moving_var'],
                          index=pd.RangeIndex(1, num_batches + 1, name='batch'))
-    return BatchStatistics(table, data_mean, data_var, int(batch_size),
-                           float(momentum), int(batch_size) * pixels)
-
-
-def relative_gaps(stats):
-    """DataFrame ``mean_gap``, ``var_gap``: ``|moving - data| / data`` after
-    each batch (0.05 = the moving average is 5% away from the data set's)."""
-    t = stats.table
-    return pd.DataFrame({
-        'mean_gap': (t['moving_mean'] - stats.data_mean).abs() / abs(stats.data_mean),
-        'var_gap': (t['moving_var'] - stats.data_var).abs() / abs(stats.data_var),
-    }, index=t.index)
+    return BatchStatistics(table, data_mean, data_var, batch_size, momentum,
+                           batch_size * pixels)
 
 
 def plot_batch_statistics(stats):
@@ -183,23 +170,23 @@ def plot_batch_statistics(stats):
     t = stats.table
     fig = Figure(figsize=(10, 3.6))
     axes = fig.subplots(1, 2)
-    for ax, what, true in ((axes[0], 'mean', stats.data_mean),
-                           (axes[1], 'var', stats.data_var)):
+    for ax, what, word, true in ((axes[0], 'mean', '均值', stats.data_mean),
+                                 (axes[1], 'var', '方差', stats.data_var)):
         noise = t['batch_' + what].std() if len(t) > 1 else 0.0
         ax.plot(t.index, t['batch_' + what], '.', color='#999999', markersize=4,
-                label='batch estimate (std %.4f)' % noise)
+                label='小批量的估计（标准差 %.4f）' % noise)
         ax.plot(t.index, t['moving_' + what], '-', color='#1f77b4', lw=2,
-                label='moving average')
+                label='移动平均')
         ax.axhline(true, color='#d62728', ls='--', lw=1.5,
-                   label='data set %s %.4f' % (what, true))
+                   label='数据集的%s %.4f' % (word, true))
         # Fixed limits, whatever the sliders say, so that the spread of the
         # batch estimates can be compared between batch sizes.
         ax.set_ylim(0, 2 * true if true > 0 else 1)
-        ax.set_xlabel('mini-batches fed (training mode)')
-        ax.set_title('pixel %s' % ('mean' if what == 'mean' else 'variance'))
+        ax.set_xlabel('喂入的小批量个数（训练模式）')
+        ax.set_title('像素' + word)
         ax.grid(True, alpha=0.3)
         ax.legend(loc='upper right', fontsize=8)
-    fig.suptitle('batch size %d, momentum %g' % (stats.batch_size, stats.momentum))
+    fig.suptitle('批量大小 %d，动量 %g' % (stats.batch_size, stats.momentum))
     fig.tight_layout()
     return fig
 
@@ -207,82 +194,30 @@ def plot_batch_statistics(stats):
 def momentum_summary(batch_size, momentum, pixels_per_batch=None):
     """A few sentences on what ``batch_size`` and ``momentum`` mean for the
     estimates; depends only on its arguments."""
+    batch_size = check_int('batch_size', batch_size, 1)
+    momentum = _check_momentum(momentum)
     lines = []
     if pixels_per_batch is not None:
-        lines.append('batch size %d: each batch estimate averages %s pixel values.'
-                     % (batch_size, format(pixels_per_batch, ',')))
+        lines.append('批量大小 %d：每个小批量的估计是 %s 个像素值的平均。'
+                     % (batch_size, format(check_int('pixels_per_batch',
+                                                     pixels_per_batch, 1), ',')))
     if momentum == 0:
-        lines.append('momentum 0: the moving averages are just the last '
-                     "batch's statistics, as noisy as they are.")
+        lines.append('动量 0：移动平均就是上一个小批量的统计量，和它一样吵。')
     else:
         k95 = math.ceil(math.log(0.05) / math.log(momentum))
         lines.append(
-            'momentum %g: moving = %g x moving + %g x batch statistic. Starting '
-            'from 0 it has covered 1 - %g^k of the way after k batches (95%% '
-            'after %d batches), then averages roughly the last 1/(1 - %g) = %s '
-            'batches.' % (momentum, momentum, round(1 - momentum, 10), momentum,
-                          k95, momentum, '%.3g' % (1 / (1 - momentum))))
+            '动量 %g：移动平均 = %g × 移动平均 + %g × 小批量的统计量。从 0 出发，'
+            'k 个小批量之后走完了 1 - %g^k 的路程（%d 个小批量之后走完 95%%），'
+            '此后大约是最近 1/(1 - %g) = %s 个小批量的平均。'
+            % (momentum, momentum, round(1 - momentum, 10), momentum, k95,
+               momentum, '%.3g' % (1 / (1 - momentum))))
     return '\n'.join(lines)
 
 
-def batch_statistics_view(images, batch_size=64, momentum=0.9, num_batches=100,
-                          seed=0):
-    """The explorer: ``(figure, text)`` for one batch size and momentum."""
+def batch_statistics_explorer(images, batch_size=64, momentum=0.9, num_batches=100,
+                              seed=0):
+    """The explorer: ``text`` and ``figure`` for one batch size and momentum."""
     stats = batch_statistics(images, batch_size, momentum, num_batches, seed)
-    return (plot_batch_statistics(stats),
-            momentum_summary(batch_size, momentum, stats.pixels_per_batch))
-
-
-# ------------------------------------------------- with / without BN
-def convergence_curves(net, train_iter, test_iter, lr, num_steps, eval_every,
-                       ctx=None):
-    """Train ``net`` with plain SGD for ``num_steps`` mini-batches.
-
-    The network must be initialized. Returns a DataFrame indexed by ``step``
-    (1 .. num_steps) with the mini-batch's training ``loss`` and the
-    ``test_acc`` on ``test_iter``, measured every ``eval_every`` steps and
-    after the last one (NaN elsewhere). Starting again from ``train_iter``'s
-    beginning when it runs out.
-    """
-    for name, value in (('num_steps', num_steps), ('eval_every', eval_every)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                or value < 1:
-            raise ValueError('%s must be a whole number of at least 1, got %r.'
-                             % (name, value))
-    trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
-    losses, accs = [], {}
-    steps = itertools.islice(training_steps(net, train_iter, trainer, ctx), num_steps)
-    for step, l in steps:
-        losses.append(l)
-        if step % eval_every == 0 or step == num_steps:
-            accs[step] = evaluate_accuracy(test_iter, net, ctx)
-    curves = pd.DataFrame({'loss': [l.asscalar() for l in losses]},
-                          index=pd.RangeIndex(1, num_steps + 1, name='step'))
-    curves['test_acc'] = pd.Series(accs, dtype=float)
-    return curves
-
-
-def plot_convergence(curves, smooth=10):
-    """Loss (left) and test accuracy (right) of several runs against the step.
-
-    ``curves``: ``{label: DataFrame from convergence_curves}``. The loss is
-    drawn as it is (thin) and as a running mean over ``smooth`` steps.
-    """
-    fig = Figure(figsize=(10, 3.6))
-    ax_loss, ax_acc = fig.subplots(1, 2, sharex=True)
-    for (label, c), color in zip(curves.items(), ('#1f77b4', '#d62728',
-                                                  '#2ca02c', '#9467bd')):
-        ax_loss.plot(c.index, c['loss'], color=color, alpha=0.25, lw=0.8)
-        ax_loss.plot(c.index, c['loss'].rolling(smooth, min_periods=1).mean(),
-                     color=color, lw=2, label=label)
-        acc = c['test_acc'].dropna()
-        ax_acc.plot(acc.index, acc.values, 'o-', color=color, label=label)
-    ax_loss.set_title('training loss (mini-batch, running mean over %d)' % smooth)
-    ax_acc.set_title('test accuracy')
-    ax_acc.set_ylim(0, 1)
-    for ax in (ax_loss, ax_acc):
-        ax.set_xlabel('mini-batches (SGD steps)')
-        ax.grid(True, alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    return fig
+    return ExplorerResult(
+        text=momentum_summary(batch_size, momentum, stats.pixels_per_batch),
+        figure=plot_batch_statistics(stats))

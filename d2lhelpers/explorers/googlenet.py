@@ -1,12 +1,11 @@
 """GoogLeNet: the plain functions behind the notebook's two explorers and tables.
 
 * :func:`inception_explorer` builds one ``Inception`` block from slider
-  values and returns, per path, the output shape and parameter count, the
-  concatenated shape, the channel ratio, a bar chart of the channel shares
-  and the block's diagram.
+  values: per path the output shape and parameters, the concatenated shape,
+  the channel ratio, a bar chart of the channel shares and the block's diagram.
 * :func:`resolution_explorer` runs the whole GoogLeNet at one input size and
-  returns the shape of every module's input and output; below
-  :func:`smallest_input_size` it raises ValueError with a sentence.
+  gives the shape of every module's input and output; below the smallest
+  input for which b5 sees more than 1×1 it raises ValueError with a sentence.
 * :func:`describe_inception` and :func:`inception_table` read channel counts,
   ratios and parameter counts off the blocks of a built network, so every
   number the notes state is computed from the code.
@@ -24,21 +23,25 @@ from matplotlib.figure import Figure
 from mxnet import init, nd
 from mxnet.gluon import nn
 
-from .. import diagram
+from . import LARGEST_INPUT, image, smallest_input
+from .. import _gluon, diagram
+from ..checks import check_choice, check_int
 from ..models.googlenet import Inception, googlenet
-from ..shapes import param_count, shape_table
+from ..shapes import param_count
+from ..widgets import ExplorerResult
 
 __all__ = ['inception_channels', 'channel_ratio', 'reduction', 'describe_inception',
            'inception_explorer', 'channel_share_figure', 'module_shapes',
-           'smallest_input_size', 'resolution_explorer', 'inception_blocks',
+           'b5_larger_than_1x1', 'resolution_explorer', 'inception_blocks',
            'inception_table']
 
 PATH_LAYERS = (('p1_1',), ('p2_1', 'p2_2'), ('p3_1', 'p3_2'), ('p4_1', 'p4_2'))
-PATH_NAMES = ('path 1: 1×1', 'path 2: 1×1, 3×3', 'path 3: 1×1, 5×5',
-              'path 4: pool, 1×1')
+PATH_NAMES = ('线路 1：1×1', '线路 2：1×1、3×3', '线路 3：1×1、5×5', '线路 4：池化、1×1')
 PATH_COLORS = ('#3b6c9e', '#b9770e', '#4f8a3c', '#a1456e')
 MODULES = ('b1', 'b2', 'b3', 'b4', 'b5')
-MAX_SEARCH = 1024   # largest input size smallest_input_size() tries
+OUTPUT_LAYER = '全连接层'
+MAX_CHANNELS = 1024  # the sliders go to 512; this keeps a block within a laptop's memory
+MAX_SIDE = 128
 
 
 # ------------------------------------------------------------ one block
@@ -49,93 +52,85 @@ def _is_inception(block):
 def inception_channels(blk):
     """``(c1, (c2[0], c2[1]), (c3[0], c3[1]), c4)`` of an Inception block, read off its layers."""
     if not _is_inception(blk):
-        raise ValueError('%s is not an Inception block: it needs the children '
-                         'p1_1, p2_1, p2_2, p3_1, p3_2, p4_1 and p4_2.'
-                         % type(blk).__name__)
-    return (blk.p1_1._channels, (blk.p2_1._channels, blk.p2_2._channels),
-            (blk.p3_1._channels, blk.p3_2._channels), blk.p4_2._channels)
+        raise ValueError('%s 不是 Inception 块：它应有子层 p1_1、p2_1、p2_2、p3_1、'
+                         'p3_2、p4_1 和 p4_2。' % type(blk).__name__)
+    ch = {n: _gluon.conv_channels(getattr(blk, n))
+          for n in ('p1_1', 'p2_1', 'p2_2', 'p3_1', 'p3_2', 'p4_2')}
+    return (ch['p1_1'], (ch['p2_1'], ch['p2_2']), (ch['p3_1'], ch['p3_2']), ch['p4_2'])
 
 
 def _in_channels(blk):
     """Input channels of an Inception block, known after one forward pass."""
     n = blk.p1_1.weight.shape[1]
     if not n:
-        raise ValueError('The input channels of this Inception block are not '
-                         'known yet; run one forward pass (e.g. net(X)) first.')
+        raise ValueError('这个 Inception 块的输入通道数还不知道：请先做一次前向计算'
+                         '（例如 net(X)）。')
     return int(n)
 
 
 def channel_ratio(channels):
     """``'64:128:32:32 = 2:4:1:1'``: channel counts and their ratio in lowest terms."""
-    channels = [int(c) for c in channels]
+    channels = [check_int('channels', c, 1) for c in channels]
     raw = ':'.join(str(c) for c in channels)
     g = functools.reduce(math.gcd, channels)
     if g <= 1:
-        return raw + ' (no common factor)'
+        return raw + '（没有公因数）'
     return '%s = %s' % (raw, ':'.join(str(c // g) for c in channels))
 
 
 def reduction(reduced, in_channels):
     """``'96/192 = 1/2'``: a 1×1 convolution's output channels as a fraction of its input's."""
-    f = fractions.Fraction(int(reduced), int(in_channels))
-    return '%d/%d = %s' % (reduced, in_channels,
-                           f.numerator if f.denominator == 1 else f)
+    reduced = check_int('reduced', reduced, 1)
+    in_channels = check_int('in_channels', in_channels, 1)
+    f = fractions.Fraction(reduced, in_channels)
+    return '%d/%d = %s' % (reduced, in_channels, f.numerator if f.denominator == 1 else f)
 
 
 def _reduction_sentence(path, kernel, reduced, in_channels):
     frac = reduction(reduced, in_channels)
+    head = '线路 %d 在 %s 卷积之前' % (path, kernel)
     if reduced < in_channels:
-        return ('path %d reduces the %d input channels to %d (%s) before its '
-                '%s convolution' % (path, in_channels, reduced, frac, kernel))
+        return '%s把 %d 个输入通道减到 %d 个（%s）' % (head, in_channels, reduced, frac)
     if reduced == in_channels:
-        return ('path %d keeps the %d input channels (%s) before its %s '
-                'convolution: no saving' % (path, in_channels, frac, kernel))
-    return ('path %d widens the %d input channels to %d (%s) before its %s '
-            'convolution: a 1×1 convolution can add channels too, but then it '
-            'costs instead of saving' % (path, in_channels, reduced, frac, kernel))
+        return '%s保持 %d 个输入通道（%s），没有节省' % (head, in_channels, frac)
+    return ('%s把 %d 个输入通道增加到 %d 个（%s）：1×1 卷积也能增加通道，但这样'
+            '不但不节省，反而更费计算' % (head, in_channels, reduced, frac))
 
 
 def describe_inception(blk):
     """One sentence with the block's output channels, ratio and reductions.
 
     ``blk`` must have seen one forward pass (its input channels are read from
-    its weights), e.g. ``'64 + 128 + 32 + 32 = 256 output channels; ratio
-    64:128:32:32 = 2:4:1:1; path 2 reduces the 192 input channels to 96
-    (96/192 = 1/2) ...'``.
+    its weights), e.g. ``'64 + 128 + 32 + 32 = 256 个输出通道；比例
+    64:128:32:32 = 2:4:1:1；线路 2 在 3×3 卷积之前把 192 个输入通道减到 96 个
+    （96/192 = 1/2）；...'``.
     """
     c1, c2, c3, c4 = inception_channels(blk)
     in_channels = _in_channels(blk)
     outs = (c1, c2[1], c3[1], c4)
-    return ('%s = %d output channels; ratio %s; %s; %s.'
-            % (' + '.join(str(c) for c in outs), sum(outs), channel_ratio(outs),
-               _reduction_sentence(2, '3×3', c2[0], in_channels),
-               _reduction_sentence(3, '5×5', c3[0], in_channels)))
-
-
-def _check_count(name, value, what, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError('%s must be a whole number, not %r.' % (name, value))
-    if value < minimum:
-        raise ValueError('%s = %d is impossible: %s.' % (name, value, what))
+    return '%s = %d 个输出通道；比例 %s；%s；%s。' % (
+        ' + '.join(str(c) for c in outs), sum(outs), channel_ratio(outs),
+        _reduction_sentence(2, '3×3', c2[0], in_channels),
+        _reduction_sentence(3, '5×5', c3[0], in_channels))
 
 
 def channel_share_figure(c1, c2, c3, c4):
     """A small horizontal bar chart: output channels of each path and their share."""
-    outs = [c1, c2[1] if isinstance(c2, tuple) else c2,
-            c3[1] if isinstance(c3, tuple) else c3, c4]
+    outs = [check_int(name, c, 1, 4 * MAX_CHANNELS)
+            for name, c in (('c1', c1), ('c2', c2), ('c3', c3), ('c4', c4))]
     total = sum(outs)
     fig = Figure(figsize=(6.0, 2.2))
     ax = fig.add_subplot()
     ys = list(range(len(outs)))[::-1]
     ax.barh(ys, outs, color=PATH_COLORS, height=0.6)
     for y, c in zip(ys, outs):
-        ax.text(c + total * 0.01, y, '%d (%.1f%%)' % (c, 100 * c / total),
+        ax.text(c + total * 0.01, y, '%d（%.1f%%）' % (c, 100 * c / total),
                 va='center', fontsize=9)
     ax.set_yticks(ys)
     ax.set_yticklabels(PATH_NAMES, fontsize=9)
     ax.set_xlim(0, max(outs) * 1.3)
-    ax.set_xlabel('output channels (concatenated: %d)' % total, fontsize=9)
-    ax.set_title('How the %d output channels are shared' % total, fontsize=10)
+    ax.set_xlabel('输出通道数（连结后共 %d 个）' % total, fontsize=9)
+    ax.set_title('%d 个输出通道在四条线路之间的分配' % total, fontsize=10)
     for side in ('top', 'right'):
         ax.spines[side].set_visible(False)
     fig.subplots_adjust(left=0.27, right=0.97, bottom=0.22, top=0.86)
@@ -147,65 +142,57 @@ def inception_explorer(c1=64, c2_0=96, c2_1=128, c3_0=16, c3_1=32, c4=32,
     """Build ``Inception(c1, (c2_0, c2_1), (c3_0, c3_1), c4)``, run it on one input.
 
     The defaults are the first Inception block of b3, which sees a
-    192-channel 12×12 map when GoogLeNet gets a 96×96 image.
-
-    Returns
-    -------
-    (table, text, share figure, diagram figure)
-        ``table`` has one row per path (its layers, output shape, parameter
-        count, channel share) and a last row for the concatenated output;
-        ``text`` states the channel sum, the ratio between the paths and the
-        reductions of paths 2 and 3.
-
-    Raises
-    ------
-    ValueError
-        If a channel count or the input size is below 1.
+    192-channel 12×12 map when GoogLeNet gets a 96×96 image. Returns an
+    ExplorerResult: ``table`` has one row per path (its layers, output shape,
+    parameters, channel share) and a last row for the concatenated output;
+    ``text`` states the channel sum, the ratio between the paths, the
+    reductions of paths 2 and 3 and the parameters; ``figure`` is the channel
+    shares, ``diagram`` the block. Raises ValueError for a count below 1, a
+    channel count above 1024 or a side above 128.
     """
-    for name, value in (('c1', c1), ('c2[0]', c2_0), ('c2[1]', c2_1),
-                        ('c3[0]', c3_0), ('c3[1]', c3_1), ('c4', c4)):
-        _check_count(name, value, 'every convolution in the block needs at '
-                     'least one output channel (a path cannot be switched off '
-                     'without changing the code of Inception)')
-    _check_count('in_channels', in_channels, 'the input needs at least one channel')
-    _check_count('height', height, 'the input must be at least 1 pixel high')
-    _check_count('width', width, 'the input must be at least 1 pixel wide')
+    why = ('Inception 块里每个卷积层至少输出 1 个通道（去掉一条线路要改 Inception 的代码），'
+           '上限 %d 让一次计算在笔记本电脑上很快完成。' % MAX_CHANNELS)
+    c1, c2_0, c2_1, c3_0, c3_1, c4 = [
+        check_int(name, value, 1, MAX_CHANNELS, why) for name, value in (
+            ('c1', c1), ('c2[0]', c2_0), ('c2[1]', c2_1), ('c3[0]', c3_0),
+            ('c3[1]', c3_1), ('c4', c4))]
+    in_channels = check_int('in_channels', in_channels, 1, MAX_CHANNELS)
+    height = check_int('height', height, 1, MAX_SIDE)
+    width = check_int('width', width, 1, MAX_SIDE)
 
     blk = Inception(c1, (c2_0, c2_1), (c3_0, c3_1), c4)
     blk.initialize(init.Zero())  # values do not matter here; leaves the RNG alone
     X = nd.zeros((1, in_channels, height, width))
-    layers = shape_table(blk, X)
     out_shape = tuple(blk(X).shape)
-
     outs = (c1, c2_1, c3_1, c4)
     rows = []
-    for name, children, channels in zip(PATH_NAMES, PATH_LAYERS, outs):
-        rows.append((name,
-                     ' → '.join(diagram.layer_label(getattr(blk, n)) for n in children),
-                     layers.loc[children[-1], 'output shape'],
-                     int(layers.loc[list(children), 'params'].sum()),
+    for children, channels in zip(PATH_LAYERS, outs):
+        layers = [getattr(blk, n) for n in children]
+        Y = X
+        for layer in layers:
+            Y = layer(Y)
+        rows.append((' → '.join(diagram.layer_label(l) for l in layers), tuple(Y.shape),
+                     sum(param_count(l) for l in layers),
                      '%.1f%%' % (100 * channels / sum(outs))))
-    rows.append(('concatenated', 'concat on the channel axis', out_shape,
-                 int(layers['params'].sum()), '100.0%'))
-    table = pd.DataFrame([r[1:] for r in rows],
-                         columns=['layers', 'output shape', 'params', 'channels'],
-                         index=pd.Index([r[0] for r in rows], name='path'))
-
+    rows.append(('在通道维上连结', out_shape, param_count(blk), '100.0%'))
+    table = pd.DataFrame(rows, columns=['层', '输出形状', '参数数量', '通道占比'],
+                         index=pd.Index(list(PATH_NAMES) + ['连结'], name='线路'))
     text = '\n'.join([
-        'output: %s = %d channels, shape %s (height and width kept: %d×%d)'
+        '输出：%s = %d 个通道，形状 %s（高和宽不变：%d×%d）'
         % (' + '.join(str(c) for c in outs), sum(outs), out_shape, height, width),
-        'ratio c1 : c2[1] : c3[1] : c4 = %s' % channel_ratio(outs),
+        '通道比例 c1 : c2[1] : c3[1] : c4 = %s' % channel_ratio(outs),
         _reduction_sentence(2, '3×3', c2_0, in_channels),
         _reduction_sentence(3, '5×5', c3_0, in_channels),
-        'parameters: %d' % param_count(blk),
+        '参数数量：%d' % param_count(blk),
     ])
-    title = 'Inception(%d, (%d, %d), (%d, %d), %d) on %d input channels' % (
+    title = 'Inception(%d, (%d, %d), (%d, %d), %d)，输入 %d 个通道' % (
         c1, c2_0, c2_1, c3_0, c3_1, c4, in_channels)
     spec = diagram.inception_paths(blk)
-    spec.update(input_label='Input %d×%d×%d' % (in_channels, height, width),
-                output_label='Output %d×%d×%d' % out_shape[1:])
-    return (table, text, channel_share_figure(c1, c2_1, c3_1, c4),
-            diagram.draw_paths(title=title, **spec))
+    spec.update(input_label='输入 %d×%d×%d' % (in_channels, height, width),
+                output_label='输出 %d×%d×%d' % out_shape[1:])
+    return ExplorerResult(text=text, table=table,
+                          figure=channel_share_figure(*outs),
+                          diagram=diagram.draw_paths(title=title, **spec))
 
 
 # ------------------------------------------------------- whole network
@@ -221,98 +208,67 @@ def _hw(shape):
     return '%d×%d' % tuple(shape[-2:])
 
 
-def module_shapes(size, net=None):
+def module_shapes(size):
     """Input and output shape of b1 ... b5 and the output layer for a ``size``×``size`` image.
 
-    Returns a DataFrame indexed ``b1`` ... ``b5``, ``dense`` with columns
-    ``input shape``, ``output shape`` and ``params`` (one image of one
-    channel, as Fashion-MNIST). Never raises for ``size`` >= 1: GoogLeNet's
-    pooling layers are padded, so every layer outputs at least 1×1.
+    A DataFrame indexed ``b1`` ... ``b5``, ``全连接层`` with columns ``输入形状``,
+    ``输出形状`` and ``参数数量`` (one image of one channel, as Fashion-MNIST).
+    Never raises for ``size`` >= 1: GoogLeNet's pooling layers are padded, so
+    every layer outputs at least 1×1.
     """
-    _check_count('size', size, 'an image is at least 1×1 pixel')
-    net = net if net is not None else _googlenet()
-    table = shape_table(net, nd.zeros((1, 1, size, size)), max_depth=1)
-    names = list(MODULES) + ['dense']
-    inputs = [(1, 1, size, size)] + list(table['output shape'].iloc[:-1])
-    return pd.DataFrame({'input shape': inputs,
-                         'output shape': list(table['output shape']),
-                         'params': list(table['params'])},
-                        index=pd.Index(names[:len(table)], name='module'))
+    size = check_int('size', size, 1, LARGEST_INPUT)
+    X, rows = nd.zeros((1, 1, size, size)), []
+    for module in _googlenet():
+        Y = module(X)
+        rows.append((tuple(X.shape), tuple(Y.shape), param_count(module)))
+        X = Y
+    return pd.DataFrame(rows, columns=['输入形状', '输出形状', '参数数量'],
+                        index=pd.Index(list(MODULES) + [OUTPUT_LAYER], name='模块'))
 
 
-def _halvings(net=None):
+def _halvings():
     """Number of stride-2 layers in b1 ... b4 (each halves height and width)."""
-    net = net if net is not None else _googlenet()
-    count = 0
-    for module in list(net)[:4]:
-        for layer in module:
-            stride = (getattr(layer, '_kwargs', None) or {}).get('stride')
-            if stride is not None and tuple(stride) == (2, 2):
-                count += 1
-    return count
+    return sum(1 for module in list(_googlenet())[:4] for layer in module
+               if tuple(_gluon.layer_config(layer).get('stride', ())) == (2, 2))
 
 
-def _b5_input(size, net=None):
-    """Height and width of the map b5 receives for a ``size``×``size`` image."""
-    net = net if net is not None else _googlenet()
-    X = nd.zeros((1, 1, size, size))
+def b5_larger_than_1x1(net, size):
+    """Whether b5 of the GoogLeNet ``net`` gets a map larger than 1×1 from a ``size``×``size`` image.
+
+    Below the smallest such size, b5's Inception blocks see a single value per
+    channel, so their 3×3 and 5×5 convolutions multiply all but their centre
+    weights with the padding zeros. Use with
+    ``smallest_input(googlenet, fits=b5_larger_than_1x1)``.
+    """
+    X = image(net, size)
     for module in list(net)[:4]:
         X = module(X)
-    return tuple(X.shape[-2:])
-
-
-@functools.lru_cache(maxsize=None)
-def smallest_input_size():
-    """The smallest image size at which b5 still receives a map larger than 1×1.
-
-    Found by running b1 ... b4 on candidate sizes. Every layer's output size,
-    ``floor((n + 2 * padding - kernel) / stride) + 1``, never shrinks when the
-    input size ``n`` grows, so the sizes that work form a range ``[answer,
-    ...)`` and a binary search over 1 ... 1024 finds its start in ten runs.
-    Below it, b5's Inception blocks see a single value per channel, so their
-    3×3 and 5×5 convolutions multiply all but their centre weights with the
-    padding zeros.
-    """
-    def works(size):
-        return min(_b5_input(size)) > 1
-
-    lo, hi = 1, MAX_SEARCH
-    if not works(hi):
-        raise RuntimeError('No input size up to %d gives b5 more than 1×1.' % hi)
-    while lo < hi:  # invariant: works(hi), and no size below lo works
-        mid = (lo + hi) // 2
-        if works(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    return min(X.shape[-2:]) > 1
 
 
 def resolution_explorer(size=96):
     """GoogLeNet's module-by-module shapes for a ``size``×``size`` input.
 
-    Returns ``(table, text)`` (see :func:`module_shapes`). Raises ValueError
-    with a sentence below :func:`smallest_input_size`.
+    Returns an ExplorerResult with ``table`` (see :func:`module_shapes`) and
+    ``text``. Raises ValueError with a sentence below the smallest input for
+    which b5 receives more than 1×1, and above 512.
     """
     table = module_shapes(size)
-    inputs = ', '.join('%s %s' % (m, _hw(table.loc[m, 'input shape'])) for m in MODULES)
-    smallest = smallest_input_size()
+    inputs = '、'.join('%s %s' % (m, _hw(table.loc[m, '输入形状'])) for m in MODULES)
+    smallest = smallest_input(_googlenet(), fits=b5_larger_than_1x1)
     if size < smallest:
-        first = next(m for m in MODULES if max(table.loc[m, 'input shape'][-2:]) == 1)
+        first = next(m for m in MODULES if max(table.loc[m, '输入形状'][-2:]) == 1)
         raise ValueError(
-            'At %d×%d the feature maps are already 1×1 at the input of %s (module '
-            'inputs: %s): GoogLeNet halves height and width %d times before b5, '
-            "so b5's 3×3 and 5×5 convolutions see only padding around a single "
-            'value. The network still runs, but the smallest input for which b5 '
-            'receives a map larger than 1×1 is %d×%d.'
-            % (size, size, first, inputs, _halvings(), smallest, smallest))
-    text = ('At %d×%d the module inputs are %s; the global average pooling at '
-            "the end of b5 turns b5's %s map into 1×1, so the dense layer always "
-            'gets %d features. Smallest input for which b5 receives more than '
-            '1×1: %d×%d.'
-            % (size, size, inputs, _hw(table.loc['b5', 'input shape']),
-               table.loc['b5', 'output shape'][1], smallest, smallest))
-    return table, text
+            '输入为 %d×%d 时，特征图在 %s 的输入处已经只有 1×1（各模块的输入：%s）：'
+            'GoogLeNet 在 b5 之前把高和宽减半了 %d 次，b5 的 3×3 和 5×5 卷积只能看到'
+            '一个值和周围填充的 0。网络照样能算，但要让 b5 收到大于 1×1 的特征图，'
+            '输入至少要 %d×%d。' % (size, size, first, inputs, _halvings(),
+                                 smallest, smallest))
+    text = ('输入为 %d×%d 时，各模块的输入：%s；b5 末尾的全局平均池化把 %s 变成 1×1，'
+            '所以全连接层总是得到 %d 个特征。b5 收到大于 1×1 的特征图所需的最小输入：%d×%d。'
+            % (size, size, inputs, _hw(table.loc['b5', '输入形状']),
+               table.loc['b5', '输出形状'][1], smallest, smallest))
+    return ExplorerResult(text=text, table=table)
 
 
 # ------------------------------------------------- every Inception block
@@ -321,19 +277,30 @@ def inception_blocks(net, module=None):
 
     ``module='b4'`` keeps the blocks of that module only.
     """
-    if module is not None and module not in MODULES:
-        raise ValueError('module must be one of %s, not %r.'
-                         % (', '.join(MODULES), module))
+    check_choice('module', module, (None,) + MODULES)
     found = []
-    for i, child in enumerate(net):
-        name = MODULES[i] if i < len(MODULES) else str(i)
-        k = 0
-        for blk in (child if isinstance(child, nn.Sequential) else []):
-            if _is_inception(blk):
-                k += 1
-                if module in (None, name):
-                    found.append(('%s.%d' % (name, k), blk))
+    for name, child in zip(MODULES, net):
+        blocks = [b for b in (child if isinstance(child, nn.Sequential) else [])
+                  if _is_inception(b)]
+        if module in (None, name):
+            found += [('%s.%d' % (name, k), b) for k, b in enumerate(blocks, 1)]
     return found
+
+
+def _block_shapes(net, X, blocks):
+    """``{name: (input shape, output shape)}`` of ``blocks`` in one forward pass of ``net``."""
+    seen, handles = {}, []
+    for name, blk in blocks:
+        def hook(block, inputs, output, name=name):
+            seen.setdefault(name, (tuple(inputs[0].shape), tuple(output.shape)))
+        handles.append(blk.register_forward_hook(hook))
+    try:
+        with _gluon.imperative(net):
+            net(X)
+    finally:
+        for h in handles:
+            h.detach()
+    return seen
 
 
 def inception_table(net, X, variant=None):
@@ -347,51 +314,40 @@ def inception_table(net, X, variant=None):
     variant : callable or None
         Another block class taking ``(c1, c2, c3, c4)`` with the same output
         shape (e.g. an Inception without the 1×1 reductions); adds the column
-        ``variant params``: the parameters of ``variant`` built with each
+        ``变体参数数量``: the parameters of ``variant`` built with each
         block's channels and run on that block's input.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed ``b3.1`` ... ``b5.2``; columns ``input``, ``c1``, ``c2``,
-        ``c3``, ``c4``, ``output``, ``ratio``, ``params`` and ``one 3×3 conv``
-        (the parameters of a single 3×3 convolution with the same input and
-        output channels, for comparison), then ``variant params``.
+        Indexed ``b3.1`` ... ``b5.2`` (``块``); columns ``输入``, ``c1``,
+        ``c2``, ``c3``, ``c4``, ``输出通道数``, ``比例``, ``参数数量`` and
+        ``单个3×3卷积参数数量`` (the parameters of a single 3×3 convolution
+        with the same input and output channels, for comparison), then
+        ``变体参数数量``.
     """
-    table = shape_table(net, X, max_depth=2)
-    # rows run in forward order, so each row's input is the previous row's output
-    first = X.shape if isinstance(X, nd.NDArray) else tuple(X)
-    inputs = dict(zip(table.index, [tuple(first)] + list(table['output shape'].iloc[:-1])))
-    rows, index = [], []
-    for (name, blk), path in zip(inception_blocks(net), _inception_paths(net)):
+    X = X if isinstance(X, nd.NDArray) else nd.zeros(tuple(X))
+    blocks = inception_blocks(net)
+    shapes = _block_shapes(net, X, blocks)
+    rows = []
+    for name, blk in blocks:
         c1, c2, c3, c4 = inception_channels(blk)
-        in_shape, out_shape = inputs[path], table.loc[path, 'output shape']
+        in_shape, out_shape = shapes[name]
         plain = nn.Conv2D(out_shape[1], kernel_size=3, padding=1)
         plain.initialize(init.Zero())
         plain(nd.zeros(in_shape))
-        row = {'input': '%d×%s' % (in_shape[1], _hw(in_shape)),
-               'c1': c1, 'c2': c2, 'c3': c3, 'c4': c4,
-               'output': out_shape[1],
-               'ratio': channel_ratio((c1, c2[1], c3[1], c4)).split(' = ')[-1],
-               'params': int(table.loc[path, 'params']),
-               'one 3×3 conv': param_count(plain)}
+        row = {'输入': '%d×%s' % (in_shape[1], _hw(in_shape)),
+               'c1': c1, 'c2': c2, 'c3': c3, 'c4': c4, '输出通道数': out_shape[1],
+               '比例': channel_ratio((c1, c2[1], c3[1], c4)).split(' = ')[-1],
+               '参数数量': param_count(blk), '单个3×3卷积参数数量': param_count(plain)}
         if variant is not None:
             other = variant(c1, c2, c3, c4)
             other.initialize(init.Zero())
             other_out = tuple(other(nd.zeros(in_shape)).shape)
-            if other_out != tuple(out_shape):
-                raise ValueError('%s(%s) outputs %s where the Inception block %s '
-                                 'outputs %s; the variant must keep the shape.'
-                                 % (type(other).__name__, (c1, c2, c3, c4),
-                                    other_out, name, tuple(out_shape)))
-            row['variant params'] = param_count(other)
+            if other_out != out_shape:
+                raise ValueError('%s%s 输出 %s，而 Inception 块 %s 输出 %s：变体必须保持'
+                                 '输出形状不变。' % (type(other).__name__, (c1, c2, c3, c4),
+                                                   other_out, name, out_shape))
+            row['变体参数数量'] = param_count(other)
         rows.append(row)
-        index.append(name)
-    return pd.DataFrame(rows, index=pd.Index(index, name='block'))
-
-
-def _inception_paths(net):
-    """Stable shape-table names (``'2.0'``) of the Inception blocks, in order."""
-    return ['%d.%d' % (i, j) for i, module in enumerate(net)
-            for j, child in enumerate(module if isinstance(module, nn.Sequential) else [])
-            if _is_inception(child)]
+    return pd.DataFrame(rows, index=pd.Index([n for n, _ in blocks], name='块'))

@@ -46,60 +46,58 @@ EXPLORERS = {
     '00_setup_check': [],
     '01_googlenet': [
         ExplorerCheck('Inception block: concatenated channels', (
-            Step({'c1': 100}, shows=(r'100 \+ 128 \+ 32 \+ 32 = 292 channels',
+            Step({'c1': 100}, shows=(r'100 \+ 128 \+ 32 \+ 32 = 292 个通道',
                                      r'\(1, 292, 12, 12\)'), redraws=True),
-            Step({'c1': 0}, error=r'^c1 = 0 is impossible: every convolution'),
-            Step({'c1': 64}, shows=(r'64 \+ 128 \+ 32 \+ 32 = 256 channels',
+            Step({'c1': 0}, error=r'^c1 应在 1 到 1024 之间，收到的是 0；Inception 块里每个卷积层'),
+            Step({'c1': 64}, shows=(r'64 \+ 128 \+ 32 \+ 32 = 256 个通道',
                                     r'\(1, 256, 12, 12\)')),
-            Step({'c4': 64}, shows=(r'64 \+ 128 \+ 32 \+ 64 = 288 channels',)),
+            Step({'c4': 64}, shows=(r'64 \+ 128 \+ 32 \+ 64 = 288 个通道',)),
         )),
         ExplorerCheck('GoogLeNet module shapes by input size', (
-            Step({'input size': 224}, shows=(r'At 224×224 the module inputs are b1 224×224, '
-                                             r'b2 56×56, b3 28×28, b4 14×14, b5 7×7',)),
-            Step({'input size': 20}, error=r'^At 20×20 the feature maps are already 1×1 '
-                                           r'at the input of b5.*smallest input .* is 33×33'),
-            Step({'input size': 33}, shows=(r'At 33×33 the module inputs are',)),
+            Step({'输入高宽': 224}, shows=(r'输入为 224×224 时，各模块的输入：b1 224×224、'
+                                           r'b2 56×56、b3 28×28、b4 14×14、b5 7×7',)),
+            Step({'输入高宽': 20}, error=r'^输入为 20×20 时，特征图在 b5 的输入处已经只有 1×1'
+                                         r'.*输入至少要 33×33'),
+            Step({'输入高宽': 33}, shows=(r'输入为 33×33 时，各模块的输入',)),
         )),
     ],
     '02_batch_norm': [
         ExplorerCheck('BN moving averages: the plot is redrawn', (
-            Step({'batch_size': 256}, redraws=True,
-                 shows=(r'batch size 256: each batch estimate averages 200,704 pixel values',)),
-            Step({'momentum': 1}, error=r'^momentum must be at least 0 and below 1, got 1'),
-            Step({'momentum': 0.5}, redraws=True, shows=(r'momentum 0\.5: moving = 0\.5 x moving',)),
-            Step({'num_batches': 20}, redraws=True),
+            Step({'批量大小': 256}, redraws=True,
+                 shows=(r'批量大小 256：每个小批量的估计是 200,704 个像素值的平均',)),
+            Step({'动量': 1}, error=r'^momentum 应在 0 到 1 之间且小于 1，收到的是 1'),
+            Step({'动量': 0.5}, redraws=True, shows=(r'动量 0\.5：移动平均 = 0\.5 × 移动平均',)),
+            Step({'小批量个数': 20}, redraws=True),
         )),
     ],
     '03_resnet': [
         ExplorerCheck("Residual block: the block's output shape", (
-            Step({'num_channels': 10}, shows=(r'maps \(4, 3, 6, 6\) to \(4, 10, 3, 3\)',
-                                              r'the shortcut is a 1×1 convolution')),
-            Step({'use_1x1conv': False}, error=r'^The main path gives \(4, 10, 3, 3\) but the '
-                                               r'shortcut carries \(4, 3, 6, 6\), so they cannot '
-                                               r'be added: a 1×1 convolution is needed'),
-            Step({'use_1x1conv': True}, shows=(r'maps \(4, 3, 6, 6\) to \(4, 10, 3, 3\)',)),
-            Step({'strides': 1}, shows=(r'maps \(4, 3, 6, 6\) to \(4, 10, 6, 6\)',)),
+            Step({'输出通道数': 10}, shows=(r'把 \(4, 3, 6, 6\) 变成 \(4, 10, 3, 3\)',
+                                            r'跨层连接是一个 1×1 卷积')),
+            Step({'使用 1×1 卷积': False}, error=r'^主路径输出 \(4, 10, 3, 3\)，跨层连接却是 '
+                                                 r'\(4, 3, 6, 6\)，两者无法相加：需要用 1×1 卷积'),
+            Step({'使用 1×1 卷积': True}, shows=(r'把 \(4, 3, 6, 6\) 变成 \(4, 10, 3, 3\)',)),
+            Step({'步幅': 1}, shows=(r'把 \(4, 3, 6, 6\) 变成 \(4, 10, 6, 6\)',)),
         )),
     ],
     '04_densenet': [
         ExplorerCheck("Dense block: the output's channels", (
-            Step({'growth_rate': 32}, shows=(r'channels: 3 \+ 2 × 32 = 67',
-                                             r'output \(4, 67, 8, 8\)'), redraws=True),
-            Step({'transition': True}, shows=(r'transition_block\(33\) -> output \(4, 33, 4, 4\)',)),
-            Step({'num_convs': 4}, shows=(r'channels: 3 \+ 4 × 32 = 131',
-                                          r'transition_block\(65\)')),
+            Step({'增长率': 32}, shows=(r'通道数：3 \+ 2 × 32 = 67',
+                                        r'输出 \(4, 67, 8, 8\)'), redraws=True),
+            Step({'接过渡层': True}, shows=(r'transition_block\(33\) → 输出 \(4, 33, 4, 4\)',)),
+            Step({'卷积层数': 4}, shows=(r'通道数：3 \+ 4 × 32 = 131',
+                                         r'transition_block\(65\)')),
         ), no_invalid_because='every slider starts at 1 and a value typed below '
                               'the minimum is clamped to it, so no control reaches '
-                              'a value dense_block_growth refuses'),
+                              'a value dense_block_explorer refuses'),
     ],
     '05_compare': [
         ExplorerCheck('Training memory by input size and batch size', (
-            Step({'input size': 224}, shows=(r'At 224×224, batch 128: the layer outputs kept '
-                                             r'for the backward pass range from',)),
-            Step({'input size': 20}, error=r'^At 20×20 DenseNet cannot run .*the smallest '
-                                           r'input all 6 networks accept is 29×29'),
-            Step({'input size': 96}, shows=(r'At 96×96, batch 128',)),
-            Step({'batch size': 256}, shows=(r'At 96×96, batch 256',)),
+            Step({'输入高宽': 224}, shows=(r'输入 224×224、批量大小 128：为反向传播保留的层输出从',)),
+            Step({'输入高宽': 20}, error=r'^输入为 20×20 时 DenseNet（至少 29×29）无法运行；'
+                                         r'这 6 个网络都能接受的最小输入是 29×29'),
+            Step({'输入高宽': 96}, shows=(r'输入 96×96、批量大小 128',)),
+            Step({'批量大小': 256}, shows=(r'输入 96×96、批量大小 256',)),
         )),
     ],
 }
