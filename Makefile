@@ -1,6 +1,7 @@
-# The two commands a learner needs:  make lab  (JupyterLab on notebooks/)
+# The two commands a learner needs:  make lab  (JupyterLab on my-notebooks/, your copy of notebooks/)
 #                                    make test (all tests, notebooks included)
 # Both create .venv with Python 3.11 and install into it the first time only.
+# make test-fast: the unit tests only, for the edit-test loop.
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -10,22 +11,38 @@ STAMP  := $(VENV)/.installed
 LAB_ARGS ?=
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-k data'
 PYTEST_ARGS ?=
+# Matplotlib's configuration and font cache inside the project: a stale
+# ~/.cache/matplotlib must not change what the notebooks and the tests print.
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 
-.PHONY: lab test data subset store-outputs benchmark clean
+.PHONY: lab reset-notebooks test test-fast data subset store-outputs benchmark clean
 
+# Serves my-notebooks/, made from notebooks/ on the first run and never
+# overwritten; only one server per checkout (tools/lab.py).
 lab: $(STAMP)
-	$(BIN)/python -m d2lhelpers.lab $(LAB_ARGS)
+	$(BIN)/python tools/lab.py $(LAB_ARGS)
+
+# The original notebooks again; yours move to my-notebooks-backups/<time>/.
+# One notebook only: make reset-notebooks NB=01_googlenet.ipynb
+reset-notebooks: $(STAMP)
+	$(BIN)/python tools/lab.py --reset-notebooks $(if $(filter command line,$(origin NB)),$(NB))
 
 # Notebooks run under the smoke training setting (a few batches) and offline:
 # nbval compares their stored outputs, which never include training numbers.
+# The tests always use notebooks/, never your my-notebooks/.
 test: $(STAMP)
 	D2L_MODE=smoke D2L_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS) \
 	    --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
+# The unit tests only: no notebooks, no browser, no benchmark runs.
+test-fast: $(STAMP)
+	D2L_MODE=smoke D2L_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS) tests \
+	    --ignore=tests/browser --ignore=tests/test_benchmarks.py
+
 # The full Fashion-MNIST set: found on this machine, or downloaded to data/fashion-mnist.
 data: $(STAMP)
-	$(BIN)/python -c 'import sys; from d2lhelpers.data import main; sys.exit(main())'
+	$(BIN)/python -c 'import sys; from d2lhelpers.datafiles import main; sys.exit(main())'
 
 # Rebuild the embedded 6,000/1,000-image subset from the full set.
 subset: $(STAMP)
@@ -63,5 +80,6 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Keeps my-notebooks/ and its backups: they are the learner's work.
 clean:
-	rm -rf $(VENV) $(BENCH) .pytest_cache test-artifacts
+	rm -rf $(VENV) $(BENCH) .pytest_cache test-artifacts .cache

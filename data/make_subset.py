@@ -6,11 +6,11 @@ Takes 600 training images per class (6,000) and 100 test images per class
 (1,000), chosen with a fixed seed, kept in the original file order, and writes
 them in the original IDX format, gzipped with mtime=0 so that running this
 again gives byte-identical files (``tests/test_data.py`` checks that). The
-source is found like the loaders find it (``d2lhelpers.data.find_full_set``)
+source is found like the loaders find it (``d2lhelpers.datafiles.find_full_set``)
 and verified against the full set's sha256 first.
 
 After changing anything here, update ``SUBSET_SHA256`` in
-``d2lhelpers/data.py`` and the table in ``data/README.md`` with the printed
+``d2lhelpers/datafiles.py`` and the table in ``data/README.md`` with the printed
 sums.
 """
 import argparse
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from d2lhelpers import data as fmnist
+from d2lhelpers import datafiles
 
 SEED = 2017  # Fashion-MNIST's release year; any fixed value would do
 PER_CLASS = {'train': 600, 't10k': 100}
@@ -82,7 +82,7 @@ def main(argv=None):
                         '(default: search like the loaders do)')
     parser.add_argument('--out', default=str(OUT_DIR))
     args = parser.parse_args(argv)
-    full = fmnist.find_full_set(args.source)
+    full = datafiles.find_full_set(args.source)
     if full is None:
         print('make_subset: the full Fashion-MNIST set was not found; run '
               '`make data` first (or pass --source DIR).')

@@ -8,9 +8,15 @@ coalescing), with two rules:
 
 * a cell whose output nbval compares must not use ``clear_output`` or display
   updates (nbval would see something else than a learner): we stop and say so;
-* in a cell marked ``# NBVAL_IGNORE_OUTPUT`` (training, timings), clears and
+* in a cell tagged ``nbval-ignore-output`` (training, timings), clears and
   updates are applied, so the stored output is the final picture a learner
   sees (the last plot, not every frame).
+
+The notebook is also written the way JupyterLab would save it unchanged:
+nbformat 4.5 with cell ids, and the kernel's own ``language_info`` and
+``kernelspec`` (JupyterLab writes both when a kernel starts, and a notebook
+that differs opens already marked modified; ``tests/test_notebook_files.py``
+checks this).
 
 Run through ``make store-outputs NB=notebooks/xx.ipynb`` (``D2L_MODE=quick``:
 stored outputs are what a CPU learner sees).
@@ -23,9 +29,11 @@ import time
 
 import nbformat
 from jupyter_client.manager import start_new_kernel
-from nbval.plugin import coalesce_streams, find_comment_markers
+from nbformat.v4.nbbase import random_cell_id
+# nbval internals: nbval is pinned in pyproject.toml for them.
+from nbval.plugin import coalesce_streams, find_comment_markers, find_metadata_tags
 
-IGNORE = 'NBVAL_IGNORE_OUTPUT'
+IGNORE = 'nbval-ignore-output'  # a cell tag, so learners see no marker in the code
 
 
 class StoreError(RuntimeError):
@@ -33,7 +41,12 @@ class StoreError(RuntimeError):
 
 
 def _cell_options(cell):
-    return dict(find_comment_markers(cell.source))
+    """nbval's options for ``cell``, read from its tags (comment markers are refused)."""
+    markers = dict(find_comment_markers(cell.source))
+    if markers:
+        raise StoreError('a cell holds an NBVAL comment marker; use the cell tag '
+                         '%r instead, so learners do not see test markers' % IGNORE)
+    return dict(find_metadata_tags(cell.metadata))
 
 
 def run_cell(kc, cell, index, timeout):
@@ -64,8 +77,8 @@ def run_cell(kc, cell, index, timeout):
             if not ignored:
                 raise StoreError(
                     'cell %d sends %s, which nbval does not apply, so its '
-                    'stored output would not match nbval\'s run; mark the cell '
-                    '# %s or display without clearing/updating.'
+                    'stored output would not match nbval\'s run; tag the cell '
+                    '%s or display without clearing/updating.'
                     % (index, kind, IGNORE))
             if kind == 'clear_output':
                 if content.get('wait'):
@@ -109,6 +122,11 @@ def store(path, timeout):
     km, kc = start_new_kernel(kernel_name='python3',
                               cwd=os.path.dirname(os.path.abspath(path)))
     try:
+        info = kc.kernel_info(reply=True, timeout=60)['content']
+        nb.metadata.language_info = info['language_info']
+        spec = km.kernel_spec
+        nb.metadata.kernelspec = {'display_name': spec.display_name,
+                                  'language': spec.language, 'name': 'python3'}
         count = 0
         for index, cell in enumerate(c for c in nb.cells if c.cell_type == 'code'):
             start = time.time()
@@ -123,6 +141,9 @@ def store(path, timeout):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+    nb.nbformat_minor = max(nb.nbformat_minor, 5)  # 4.5: cells have ids
+    for cell in nb.cells:
+        cell.setdefault('id', random_cell_id())
     nbformat.validate(nb)
     nbformat.write(nb, path)
 

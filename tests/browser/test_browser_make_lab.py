@@ -1,14 +1,16 @@
-"""``make lab`` as the README documents it: loopback only, token required.
+"""``make lab`` as the README documents it: loopback only, token required
+but never on a command line, the learner's working copy, one server per checkout.
 
 The server is started the way the README says, ``make lab
 LAB_ARGS='--no-browser --port=<free port>'`` from the repository root, when
 ``.venv`` exists and is up to date (``make test`` in CI has just made it).
 Otherwise (a developer running pytest from another venv, with no ``.venv``)
-it runs what ``make lab`` runs, ``python -m d2lhelpers.lab`` with the same
+it runs what ``make lab`` runs, ``python tools/lab.py`` with the same
 arguments, with this interpreter: ``make lab`` would first create ``.venv``
 and install everything into it, which takes minutes and needs the network.
 
-No browser is needed: the checks are HTTP requests and socket connections.
+No browser is needed: the checks are HTTP requests, socket connections and
+the process table.
 """
 import json
 import os
@@ -79,8 +81,8 @@ def test_make_lab_serves_loopback_only_with_a_token(tmp_path):
         how = 'make lab'
         cmd = ['make', 'lab', 'LAB_ARGS=' + ' '.join(_lab_args(port))]
     else:
-        how = 'python -m d2lhelpers.lab (no up-to-date .venv for make lab)'
-        cmd = [sys.executable, '-m', 'd2lhelpers.lab'] + _lab_args(port)
+        how = 'python tools/lab.py (no up-to-date .venv for make lab)'
+        cmd = [sys.executable, 'tools/lab.py'] + _lab_args(port)
     print('starting the server with', how, ':', ' '.join(cmd))
     env = dict(os.environ)
     env.pop('JUPYTER_TOKEN', None)  # the token must be the one make lab makes up
@@ -92,7 +94,9 @@ def test_make_lab_serves_loopback_only_with_a_token(tmp_path):
             proc = subprocess.Popen(cmd, cwd=labdriver.REPO_ROOT, env=env,
                                     stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
-            _check_server(proc, port, log_path, how)
+            token = _check_server(proc, port, log_path, how)
+            _check_no_token_on_any_command_line(proc, token)
+            _check_a_second_start_points_to_this_one(cmd, env, port, token)
         finally:
             labdriver.kill_process_group(proc)
     assert proc.poll() is not None
@@ -152,10 +156,34 @@ def _check_server(proc, port, log_path, how):
     # ... and serves them with the token printed in the URL.
     status, _, body = labdriver.http(base + '/api/contents?token=' + token)
     assert status == 200, (status, body[:300])
-    # ... rooted at notebooks/.
+    # ... rooted at my-notebooks/, the learner's copy of notebooks/.
     served = {item['name'] for item in json.loads(body)['content']}
     expected = {p.name for p in labdriver.NOTEBOOK_DIR.glob('*.ipynb')}
     assert expected <= served, (expected, served)
     status, _, _ = labdriver.http(base + '/api/status',
                                   {'Authorization': 'token ' + token})
     assert status == 200
+    server = psutil.Process(proc.pid)
+    roots = [a for p in [server] + server.children(recursive=True) for a in p.cmdline()
+             if a.startswith('--ServerApp.root_dir=')]
+    assert roots == ['--ServerApp.root_dir=%s' % (labdriver.REPO_ROOT / 'my-notebooks')], roots
+    return token
+
+
+def _check_no_token_on_any_command_line(proc, token):
+    """``ps`` shows command lines to every local user: the token is not on one."""
+    procs = [psutil.Process(proc.pid)] + psutil.Process(proc.pid).children(recursive=True)
+    for p in procs:
+        try:
+            cmdline = ' '.join(p.cmdline())
+        except psutil.NoSuchProcess:
+            continue
+        assert token not in cmdline, 'the token is visible in ps: %s' % cmdline
+
+
+def _check_a_second_start_points_to_this_one(cmd, env, port, token):
+    out = subprocess.run(cmd, cwd=labdriver.REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert '已经在为这个目录运行' in out.stdout, out.stdout + out.stderr
+    assert 'http://127.0.0.1:%d/lab?token=%s' % (port, token) in out.stdout, out.stdout
