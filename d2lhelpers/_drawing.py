@@ -1,10 +1,7 @@
-"""How the diagrams of :mod:`d2lhelpers.diagram` are laid out and drawn.
-
-A layout is a list of small primitives (:class:`Box`, :class:`Terminal`,
-:class:`Circle`, :class:`Frame`, :class:`Note`, :class:`Arrow`), each of
-which knows its extent and draws itself; :func:`layout` places them bottom to
-top from a spec of labels, and :func:`draw` puts one or more layouts side by
-side in a Figure. Text uses the package's matplotlib font.
+"""How the diagrams of :mod:`d2lhelpers.diagram` are laid out and drawn: a
+layout is a list of primitives (:class:`Box` and its kin, :class:`Arrow`) that
+know their extent and draw themselves; :func:`layout` places them bottom to
+top, :func:`draw` puts layouts side by side in a Figure.
 """
 import dataclasses
 import re
@@ -70,9 +67,8 @@ def _wrap(text, width=24):
 # ------------------------------------------------------------ primitives
 @dataclasses.dataclass
 class Box:
-    """A layer: a rounded box centred at (x, y), coloured by its label.
-
-    The other primitives except :class:`Arrow` are boxes drawn differently."""
+    """A layer: a rounded box centred at (x, y), coloured by its label; the
+    other primitives but :class:`Arrow` are boxes drawn differently."""
     x: float
     y: float
     label: str
@@ -173,9 +169,8 @@ class Arrow:
 
 # ---------------------------------------------------------------- layout
 def _stack(prims, x, top, y, labels):
-    """Boxes one ROW apart above ``y`` on the line ``x``, linked by arrows from ``top``.
-
-    Returns the new ``(y, top)`` and the boxes."""
+    """Boxes one ROW apart above ``y`` on the line ``x``, linked by arrows from
+    ``top``; returns the new ``y``, ``top`` and the boxes."""
     boxes = []
     for label in labels:
         y += ROW
@@ -231,10 +226,8 @@ def _parallel(prims, paths, merge, xs, trunk, split_top, split_y, align):
 
 def layout(paths, merge=None, after=(), before=(), input_label='输入',
            output_label='输出', frame=None, align='bottom', note=None):
-    """The primitives of one diagram (all labels str) and its extents ``(xmin, xmax, ymin, ymax)``.
-
-    See :func:`d2lhelpers.diagram.draw_paths` for the arguments.
-    """
+    """The primitives of one diagram and its ``(xmin, xmax, ymin, ymax)``; the
+    arguments (labels only) are :func:`d2lhelpers.diagram.draw_paths`'s."""
     paths = [list(p) for p in paths] or [[]]
     if merge is None and len(paths) > 1:
         raise ValueError("%d 条并行的线路需要一个合并节点（例如 merge='+' 或 "
@@ -261,12 +254,8 @@ def layout(paths, merge=None, after=(), before=(), input_label='输入',
 
 
 def draw(items, suptitle=None):
-    """A Figure with the diagrams ``items`` (``[(title, spec)]``) in one row.
-
-    All diagrams use the same scale and their inputs line up at the bottom.
-    Not a pyplot figure: it is shown once when it is a cell's value (a pyplot
-    figure would be shown a second time by the inline backend).
-    """
+    """A Figure with the diagrams ``[(title, spec)]`` in one row, one scale, inputs
+    aligned; not pyplot's, which the inline backend would show a second time."""
     layouts = [(title, layout(**spec)) for title, spec in items]
     widths = [ext[1] - ext[0] for _, (_, ext) in layouts]
     height = max(ext[3] - ext[2] for _, (_, ext) in layouts)

@@ -1,11 +1,7 @@
-"""Everything that touches Gluon's internals, in one place.
-
-MXNet 1.9.1's Gluon keeps a block's children, its own parameters, a
-convolution's channel count and the hybridization state in private
-attributes. This module is the only one that reads or writes them, so that a
-change of MXNet version is a change of this file. It also holds what every
-training path shares: the one step (:func:`train_step`) and the one way to
-compile (:func:`compile_if_possible`).
+"""The only module that touches Gluon's private attributes (children, own
+parameters, layer settings, hybridization state), so that a change of MXNet
+version is a change of this file; also the one training step
+(:func:`train_step`) and the one way to compile (:func:`compile_if_possible`).
 """
 import contextlib
 
@@ -15,7 +11,8 @@ from mxnet.gluon import HybridBlock, nn
 __all__ = ['children', 'walk', 'own_param_names', 'is_layer', 'conv_channels',
            'uninitialized_params', 'imperative', 'hybrid_blocks',
            'is_hybridized', 'kept_hybridization', 'kept_state',
-           'conv_kind', 'train_step', 'compile_if_possible']
+           'conv_kind', 'is_pooling', 'layer_config', 'train_step',
+           'compile_if_possible']
 
 
 def children(block):
@@ -37,11 +34,8 @@ def own_param_names(block):
 
 
 def is_layer(block):
-    """A block shown as one row: no children, or a layer with its own weights.
-
-    ``Conv2D(..., activation='relu')`` registers its activation as a child
-    ``act`` but is still one layer, so blocks that own parameters are leaves.
-    """
+    """A block shown as one row: no children, or own weights (``Conv2D(...,
+    activation='relu')`` has a child ``act`` but is one layer)."""
     return not block._children or bool(block._reg_params)
 
 
@@ -51,8 +45,7 @@ def conv_channels(conv):
 
 
 def conv_kind(layer):
-    """``'convolution'`` (``Conv1D/2D/3D``), ``'transposed'``
-    (``Conv1D/2D/3DTranspose``, the same private class) or None."""
+    """``'convolution'``, ``'transposed'`` (``Conv2DTranspose`` ...) or None."""
     if not isinstance(layer, nn.conv_layers._Conv):
         return None
     return 'convolution' if layer._op_name == 'Convolution' else 'transposed'
@@ -67,11 +60,8 @@ def uninitialized_params(net):
 # ------------------------------------------------------- hybridization state
 def hybrid_blocks(block):
     """``block`` and its descendants that are HybridBlocks, each once."""
-    found = {}
-    for b in [block] + [child for _, child in walk(block)]:
-        if isinstance(b, HybridBlock):
-            found.setdefault(id(b), b)
-    return list(found.values())
+    return list({id(b): b for b in [block] + [c for _, c in walk(block)]
+                 if isinstance(b, HybridBlock)}.values())
 
 
 def is_hybridized(block):
@@ -120,9 +110,8 @@ def kept_state(net):
 
 # ------------------------------------------------------ training and compiling
 def train_step(net, loss, trainer, Xs, ys, batch_size):
-    """The one update: forward under ``autograd.record``, loss, backward,
-    ``trainer.step``. ``Xs``, ``ys``: one slice of the batch per device.
-    Returns the losses and outputs per device, unread (no synchronisation)."""
+    """Forward, loss, backward, ``trainer.step`` on one slice of the batch per
+    device; returns the losses and outputs per device, unread (no sync)."""
     with autograd.record():
         outputs = [net(X) for X in Xs]
         losses = [loss(out, y) for out, y in zip(outputs, ys)]
@@ -150,15 +139,16 @@ def compile_if_possible(net, loss, example, stack, hybridize=True):
 
 
 def layer_config(layer):
-    """The settings a layer was built with, which Gluon keeps privately.
-
-    A dict with whichever apply: the operator's keyword arguments (``kernel``,
-    ``stride``, ``pool_type``, ``global_pool``, ...) and ``channels`` (a
-    convolution's outputs), ``units`` (``Dense``), ``act_type``
-    (``Activation``), ``rate`` (``Dropout``).
-    """
+    """A layer's settings as a dict: its operator's keyword arguments (``kernel``,
+    ``stride``, ``pool_type``, ...) and whichever of ``channels``, ``units``,
+    ``act_type``, ``rate`` apply."""
     config = dict(getattr(layer, '_kwargs', None) or {})
     for key in ('channels', 'units', 'act_type', 'rate'):
         if hasattr(layer, '_' + key):
             config[key] = getattr(layer, '_' + key)
     return config
+
+
+def is_pooling(layer):
+    """Whether ``layer`` is a (global) max/avg pooling layer of any dimension."""
+    return isinstance(layer, nn.conv_layers._Pooling)

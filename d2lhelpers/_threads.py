@@ -1,22 +1,14 @@
 """Make MXNet use every physical core, and keep its OpenMP threads responsive.
 
-MXNet's OpenMP runtime, when ``OMP_NUM_THREADS`` is unset, assumes
-hyper-threading and uses half of the logical CPUs; on a 2-core laptop or CI
-machine that is one core, and conv nets train 1.4-2x slower. The variable is
-only read when ``libmxnet`` loads, so it has to be set before ``import mxnet``
-(setting the thread count through the C API afterwards did not speed anything
-up when we measured it).
+With ``OMP_NUM_THREADS`` unset MXNet uses half the logical CPUs: one core on a
+2-core laptop, training 1.4-2x slower. It is read when ``libmxnet`` loads, so
+it is set before ``import mxnet``.
 
-A second setting, ``MXNET_CPU_PARALLEL_SIZE``: MXNet copies arrays of 200,000
-elements or more (``nd.array`` of a numpy array, ``asnumpy``) with an OpenMP
-loop on the calling Python thread. That starts a second OpenMP thread team
-beside the engine's; with more OpenMP threads than cores, libgomp makes idle
-threads sleep almost at once instead of spinning, and every operator then
-pays for waking them. Measured here (2 cores): one ``nd.array`` of a
-1,000,000-element numpy array made every later BN-LeNet training step 2.6x
-slower, for the rest of the process (``OMP_WAIT_POLICY=passive`` gives the
-same slowdown from the start). Raising the threshold keeps those copies on
-one thread (a few milliseconds at most) and the engine's team the only one.
+``MXNET_CPU_PARALLEL_SIZE``: MXNet copies arrays of 200,000 elements or more
+(``nd.array``, ``asnumpy``) with a second OpenMP thread team; with more
+threads than cores libgomp makes idle threads sleep, and every operator pays
+for waking them (measured: one such copy made every later BN-LeNet step 2.6x
+slower). A high threshold keeps those copies on one thread.
 """
 import os
 import sys
@@ -42,14 +34,10 @@ PARALLEL_COPY_SIZE = str(1 << 30)
 
 
 def configure_threads():
-    """Set ``OMP_NUM_THREADS`` to the physical core count unless the user chose one.
-
-    Also sets ``MXNET_CPU_PARALLEL_SIZE`` (see the module docstring) unless
-    the user chose one. Returns the thread count MXNet will use, or None when
-    MXNet was imported before us and so kept its own choice (a warning says
-    how to fix it). An unusable ``OMP_NUM_THREADS`` (``abc``, ``-3``) is
-    replaced by the core count with a warning that says so, rather than
-    breaking every notebook's first line.
+    """Set ``OMP_NUM_THREADS`` (to the physical cores) and ``MXNET_CPU_PARALLEL_SIZE``
+    unless the user chose them; return MXNet's thread count, or None (with a
+    warning) when mxnet was imported first. An unusable ``OMP_NUM_THREADS``
+    (``abc``, ``-3``) is replaced, with a warning, not left to break import.
     """
     from .settings import omp_threads  # imports no mxnet
     if 'mxnet' not in sys.modules:

@@ -1,10 +1,8 @@
 """The one argument validator: every public function checks its arguments here.
 
-Each check returns the value in its plain Python type (numpy integers become
-``int``) or raises ``ValueError`` with one Chinese sentence that says what was
-wrong and what to do, before the caller allocates anything. The notebooks show
-these sentences to learners (an explorer shows them in its red box), so they
-are Chinese; argument names stay as the code spells them.
+Each check returns the value as a plain Python type (numpy integers become
+``int``) or raises ``ValueError`` with one Chinese sentence for the learner:
+what was wrong and what to do. Argument names stay as the code spells them.
 """
 import math
 import numbers
@@ -34,12 +32,9 @@ def _out_of_range(name, value, minimum, maximum, why):
 
 
 def check_int(name, value, minimum=None, maximum=None, why=None):
-    """``value`` as an ``int`` in ``[minimum, maximum]`` (either bound optional).
-
-    ``bool``, floats (even ``2.0``), strings and None are refused: a learner
-    who writes ``num_epochs=2.5`` or ``'2'`` learns it at once. ``why``
-    replaces the generic "change it to a value in the range" advice.
-    """
+    """``value`` as an ``int`` in ``[minimum, maximum]`` (either bound optional);
+    bool, floats (even ``2.0``), strings and None refused. ``why`` replaces
+    the generic advice."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError('%s 应是整数%s，收到的是 %r（%s）；请传入一个整数。' % (
             name, ('（' + _range_text(minimum, maximum) + '）')
@@ -85,9 +80,7 @@ def check_choice(name, value, choices):
 
 def check_elements(what, shape, why=None):
     """Refuse a tensor ``shape`` of 2^31 elements or more before it is allocated."""
-    n = 1
-    for d in shape:
-        n *= int(d)
+    n = math.prod(int(d) for d in shape)
     if n > MAX_ELEMENTS:
         raise ValueError('%s 的形状 %s 有 %s 个元素，超过了 MXNet 单个张量的上限 '
                          '2^31 - 1；%s' % (what, tuple(int(d) for d in shape),

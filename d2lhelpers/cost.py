@@ -1,22 +1,10 @@
 """What a network costs per image: parameters, multiply-adds, activation memory.
 
-All three come from one forward pass (``shape_table``'s, so the rows are the
-same layers with the same stable names), per image whatever the batch size:
-
-* parameters: :func:`d2lhelpers.param_count` (learned ones only);
-* multiply-adds (MACs): only ``Conv1D/2D/3D`` and ``Dense`` multiply, each
-  output element reading ``weight.size / weight.shape[0]`` weights
-  (in_channels/groups x kernel size, or in_units). Biases, BatchNorm,
-  activations, pooling, ``nd.concat`` and a residual ``+`` count 0, as usual;
-* activation memory: the float32 bytes of every leaf layer's output, roughly
-  what training keeps for the backward pass. Tensors made by code inside a
-  block's ``forward`` (``nd.concat``, ``Y + X``, ``nd.relu``), the input,
-  parameters and gradients are not counted; a layer called twice counts once.
-
-Tables use the column names of :mod:`d2lhelpers.shapes` plus :data:`MACS`,
-:data:`ACTIVATION_BYTES` (``layer_costs``) or :data:`COST_COLUMNS`
-(``cost_table``); :func:`model_cost` returns a dict with English keys
-(``params``, ``MACs``, ``activation bytes``) for code to use.
+All three from ``shape_table``'s forward pass (same rows): learned parameters;
+multiply-adds (MACs) of ``Conv1D/2D/3D`` and ``Dense`` only, as usual; and
+activation memory, the float32 bytes of every leaf layer's output, roughly
+what training keeps for backward (tensors made inside a ``forward``, such as
+``nd.concat`` or ``Y + X``, are not counted; a layer called twice counts once).
 """
 import numpy as np
 import pandas as pd
@@ -53,36 +41,13 @@ def _macs(layer, out_elements):
                          '层的乘加次数。' % type(layer).__name__)
     if kind is None and not isinstance(layer, nn.Dense):
         return 0
-    weight = layer.weight.shape
-    # Conv: (out, in/groups, k...) -> each output element reads in/groups x k...
-    # Dense: (units, in_units)     -> each output element reads in_units
-    return out_elements * int(np.prod(weight[1:], dtype=np.int64))
+    # weight (out, in/groups, k...) or (units, in_units): one output reads weight[1:]
+    return out_elements * int(np.prod(layer.weight.shape[1:], dtype=np.int64))
 
 
 def layer_costs(net, X):
-    """One row per layer: output shape, parameters, MACs and activation bytes per image.
-
-    Parameters
-    ----------
-    net : mxnet.gluon.Block
-        An initialized network.
-    X : NDArray or tuple
-        The input batch, or its shape (``(1, 1, 96, 96)``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The rows and index of ``shape_table(net, X)`` (one per leaf layer,
-        stable names) with columns ``类型``, ``输出形状``, ``参数数量``,
-        :data:`MACS` and :data:`ACTIVATION_BYTES` (ints, per image).
-
-    Raises
-    ------
-    ValueError
-        As :func:`d2lhelpers.shape_table`: the network is not initialized, a
-        size in ``X`` is not a positive integer, or a layer cannot process the
-        shape it gets (the message names it).
-    """
+    """``shape_table(net, X)``'s rows with columns ``类型``, ``输出形状``, ``参数数量``,
+    :data:`MACS` and :data:`ACTIVATION_BYTES` (ints, per image); its ValueErrors."""
     table = shape_table(net, X)
     blocks = dict(_gluon.walk(net))
     blocks['(net)'] = net  # shape_table's row for a net that is one layer
@@ -98,11 +63,7 @@ def layer_costs(net, X):
 
 
 def model_cost(net, X):
-    """``{'params', 'MACs', 'activation bytes'}`` of ``net`` for input ``X`` (ints, per image).
-
-    See the module docstring for what each number counts. ``params`` is
-    :func:`d2lhelpers.param_count` of the whole network.
-    """
+    """``{'params', 'MACs', 'activation bytes'}`` of ``net`` for input ``X`` (ints, per image)."""
     layers = layer_costs(net, X)
     return {'params': param_count(net),
             'MACs': int(layers[MACS].sum()),
@@ -110,22 +71,8 @@ def model_cost(net, X):
 
 
 def cost_table(nets, X):
-    """Parameters, MACs and activation memory of several networks, one row each.
-
-    Parameters
-    ----------
-    nets : dict
-        name -> initialized network, in the order the rows should have.
-    X : NDArray or tuple
-        The same input for every network (its shape is enough).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by name (index name ``网络``), columns :data:`COST_COLUMNS`:
-        ``参数数量`` (int), ``乘加次数（百万/图像）`` (millions, one decimal)
-        and ``激活内存（MB/图像）`` (10^6 bytes, two decimals).
-    """
+    """One row per network of ``nets`` (name -> initialized net), same input ``X``:
+    :data:`COST_COLUMNS`, MACs in millions (one decimal), memory in MB (two)."""
     if not isinstance(nets, dict) or not nets:
         raise ValueError('nets 应是一个非空的字典：名字 -> 网络，例如 '
                          '{"DenseNet": net1, "ResNet-18": net2}。')

@@ -1,26 +1,16 @@
 """The Fashion-MNIST files: found, verified, downloaded; ``make data`` runs :func:`main`.
 
-Searched in this order (first complete directory wins, :func:`search_dirs`):
-the ``root=`` argument and ``$D2L_DATA_DIR`` (either, when given, must hold
-the four files: else a ``DataError``), ``data/fashion-mnist/`` (where ``make
-data`` downloads), MXNet's cache ``~/.mxnet/datasets/fashion-mnist/`` and
-Debian's ``/usr/share/datasets/fashion-mnist/`` (these two skipped when
-``D2L_NO_SYSTEM_DATA=1``, so the tests can run as on a machine without them).
-Failing all, the full set is downloaded (not with ``D2L_OFFLINE=1``), and
-failing that (no network, a read-only checkout, the deadline) the loader uses
-the 6,000/1,000-image subset committed in ``data/fashion-mnist-subset/`` and
-says so in one printed line.
+The first complete directory of :func:`search_dirs` wins (``root=`` and
+``$D2L_DATA_DIR``, when given, must be complete); failing all, the full set is
+downloaded (not with ``D2L_OFFLINE=1``), and failing that the committed
+6,000/1,000-image subset is used, said in one printed line.
 
-Every file is checked against the sha256 of its *decompressed* bytes (Debian
-re-gzips the files). A file that fails the check, or cannot be read, raises
-``DataError`` and is never used, skipped or overwritten: a silently different
-data set would make the notebooks' accuracies unexplainable.
-
-A download holds a lock on the target directory (concurrent notebooks download
-once, and a ``.*.part`` file found under the lock is a killed run's), renames
-each file into place only once verified, and stops at an overall deadline. Not
-pooch: it hashes the .gz (ours is the decompressed bytes, the same for Debian's
-copy) and has no overall deadline.
+Files are checked against the sha256 of their *decompressed* bytes (Debian
+re-gzips them); one that fails or cannot be read raises ``DataError``, never
+skipped or overwritten: a different data set would make the accuracies
+unexplainable. A download locks its directory, renames each file into place
+once verified and stops at a deadline (not pooch: it hashes the .gz and has
+no overall deadline).
 """
 import collections
 import contextlib
@@ -67,13 +57,13 @@ MIRROR = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'
 DOWNLOAD_TIMEOUT = 10    # seconds per network operation: fail fast offline
 DOWNLOAD_DEADLINE = 300  # seconds for the whole download (30 MB at 100 KB/s)
 
-# The places searched after root= and $D2L_DATA_DIR. Module-level so tests
-# can monkeypatch them to temporary directories.
+# Searched after root= and $D2L_DATA_DIR; module-level so tests can replace them.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOWNLOAD_DIR = REPO_ROOT / 'data' / 'fashion-mnist'
 SUBSET_DIR = REPO_ROOT / 'data' / 'fashion-mnist-subset'
 MXNET_CACHE_DIR = Path(mx.base.data_dir()) / 'datasets' / 'fashion-mnist'
 SYSTEM_DIR = Path('/usr/share/datasets/fashion-mnist')
+
 
 class DataError(ValueError):
     """A data file or directory exists but is unreadable, corrupt or not what we expect."""
@@ -115,18 +105,13 @@ def search_dirs(root=None):
 
 def _file_in(directory, name):
     """The file for ``name`` in ``directory`` (``name.gz`` preferred) or None."""
-    for candidate in (Path(directory) / (name + '.gz'), Path(directory) / name):
-        if candidate.is_file():
-            return candidate
-    return None
+    return next((c for c in (Path(directory) / (name + '.gz'), Path(directory) / name)
+                 if c.is_file()), None)
 
 
 def _complete_dirs(root=None):
-    """The searched directories that hold all four files, in priority order.
-
-    A directory the user named (``root=``, ``D2L_DATA_DIR``) that does not, or
-    cannot be read, is an error rather than skipped.
-    """
+    """The searched directories holding all four files; one the user named that
+    does not (or cannot be read) is an error, not skipped."""
     for why, directory in search_dirs(root):
         missing = [n for n in FILES if _file_in(directory, n) is None]
         if why in ('root=', 'D2L_DATA_DIR=') and missing:
@@ -156,11 +141,9 @@ def _read_verified(path, name, allowed):
     path = Path(path)
     try:
         with open(path, 'rb') as f:
-            if path.name.endswith('.gz'):
-                with gzip.GzipFile(fileobj=f) as g:
-                    raw = g.read()
-            else:
-                raw = f.read()
+            raw = f.read()
+        if path.name.endswith('.gz'):
+            raw = gzip.decompress(raw)
     except (gzip.BadGzipFile, EOFError, zlib.error) as e:
         raise DataError('%s 不是有效的 gzip 文件（应是 Fashion-MNIST 的 %s；%s: %s）；%s。'
                         % (path, name, type(e).__name__, e, _fix_hint(path))) from None
@@ -185,13 +168,10 @@ def _parse_idx(raw):
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-# Parsed data sets keyed by resolved directory; the stat signature makes a
-# replaced file be verified again instead of trusting the old result.
+# Parsed sets keyed by directory and stat signature (a replaced file is verified again).
 _CACHE = {}
 _subset_announced = False
-# Why the download failed in this process (None: not tried), so that a
-# notebook calling the loader repeatedly waits for the network only once.
-_download_failure = None
+_download_failure = None  # why it failed in this process: wait for the network once
 
 
 def clear_cache():
@@ -200,11 +180,6 @@ def clear_cache():
     _CACHE.clear()
     _download_failure = None
     _subset_announced = False
-
-
-def _signature(paths):
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size, p.stat().st_ino)
-                 for p in paths)
 
 
 def source_line(kind, directory):
@@ -218,7 +193,8 @@ def _load_dir(directory, kinds=('full', 'subset')):
     """Verify and parse the four files in ``directory`` (cached)."""
     directory = Path(directory).resolve()
     paths = [_file_in(directory, name) for name in FILES]
-    key = (directory, _signature(paths))
+    key = (directory, tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size,
+                             p.stat().st_ino) for p in paths))
     if key not in _CACHE:
         tables = {'full': FULL_SHA256, 'subset': SUBSET_SHA256}
         allowed = {k: tables[k] for k in kinds}
@@ -229,13 +205,10 @@ def _load_dir(directory, kinds=('full', 'subset')):
             raise DataError('%s 里混放了完整数据集和内置子集的文件；请只放其中一套的四个文件'
                             '（make data 会下载完整数据集）。' % directory)
         kind = found.pop()
-        arrays = []
-        for (raw, _), name in zip(verified, FILES):
-            array = _parse_idx(raw)
-            if 'labels' in name:
-                array = array.astype(np.int32)
+        arrays = [_parse_idx(raw).astype(np.int32 if 'labels' in name else np.uint8,
+                                         copy=False) for (raw, _), name in zip(verified, FILES)]
+        for array in arrays:
             array.flags.writeable = False  # shared by every caller
-            arrays.append(array)
         # Drop older versions of this directory (a file was replaced).
         for old in [k for k in _CACHE if k[0] == directory]:
             del _CACHE[old]
@@ -294,16 +267,10 @@ def _download_file(url, dest, sha256, opener, timeout, deadline_at, deadline):
 
 def download_fashion_mnist(target=None, opener=None, timeout=DOWNLOAD_TIMEOUT,
                            deadline=DOWNLOAD_DEADLINE):
-    """Download the full set into ``target`` (default ``data/fashion-mnist``).
-
-    Files already present are verified and kept (a bad one raises
-    ``DataError`` rather than being overwritten); the others are fetched as
-    the module docstring says, within ``timeout`` seconds per network
-    operation and ``deadline`` seconds in all. The directory is never removed
-    again (a concurrent downloader may be writing into it). Raises
-    ``DownloadError`` for the network, the deadline, a corrupt payload or a
-    target that cannot be written. Returns the target directory.
-    """
+    """Download the full set into ``target`` (default ``data/fashion-mnist``), returned:
+    files present are verified and kept, the others fetched within ``timeout``
+    seconds per operation and ``deadline`` in all, else ``DownloadError``. The
+    directory is never removed (a concurrent downloader may be writing into it)."""
     target = Path(target if target is not None else DOWNLOAD_DIR)
     deadline_at = _now() + deadline
     try:
@@ -350,9 +317,7 @@ def load_fashion_mnist_arrays(root=None):
             return _load_dir(download_fashion_mnist(), kinds=('full',))
         except DownloadError as e:
             _download_failure = reason = str(e)
-    # Once per process: notebooks load data in many cells, and a line that
-    # appears in some cells only on machines without the full set would make
-    # their outputs machine-dependent.
+    # Once per process: a line in every loading cell would differ between machines.
     if not _subset_announced:
         print(_subset_line(reason))
         _subset_announced = True

@@ -1,12 +1,9 @@
 """Block diagrams drawn from the blocks' own definitions.
 
-One drawing mechanism, :func:`draw_paths`, draws parallel paths of layers
-between an input and a merge node, bottom to top (input at the bottom, as in
-the book's figures). The ``*_paths`` functions return the spec of a real
-Gluon block (an ``Inception``, a ``Residual``): a dict of :func:`draw_paths`
-arguments with labels read off the block's layers, so a figure always matches
-the code that builds the block. Text is Chinese; layer type names such as
-``Conv2D`` stay as Gluon spells them. Layout and drawing: :mod:`._drawing`.
+:func:`draw_paths` draws parallel paths of layers between an input and a merge
+node, bottom to top as in the book. Each ``*_paths`` function returns the spec
+(a dict of :func:`draw_paths` arguments) of a real block with labels read off
+its layers, so a figure always matches the code. Layout: :mod:`._drawing`.
 """
 from mxnet.gluon import nn
 
@@ -35,23 +32,18 @@ _ACT_NAMES = {'relu': 'ReLU', 'sigmoid': 'Sigmoid', 'tanh': 'Tanh',
 
 
 def layer_label(layer):
-    """A short readable description of one Gluon layer.
-
-    ``Conv2D 3×3, 128``, ``Conv2D 1×1, 128, 步幅 2``, ``Conv2D 1×1, 64 + ReLU``
-    (fused activation), ``MaxPool 3×3``, ``MaxPool 3×3, 步幅 2`` (the stride
-    is shown unless it is 1 or equal to the window), ``AvgPool 2×2``,
-    ``GlobalAvgPool``, ``BatchNorm``, ``ReLU``, ``Dense 10``, ``Dropout 0.5``;
-    any other block is labelled with its class name (``Inception``). A str is
-    returned unchanged.
-    """
+    """A short label: ``Conv2D 1×1, 128, 步幅 2``, ``Conv2D 3×3, 64 + ReLU``,
+    ``MaxPool 3×3, 步幅 2`` (a stride is shown unless 1 or the window),
+    ``GlobalAvgPool``, ``Dense 10``, ``Dropout 0.5``; else the class name. A str
+    is returned unchanged."""
     if isinstance(layer, str):
         return layer
     name, config = type(layer).__name__, _gluon.layer_config(layer)
-    if isinstance(layer, nn.conv_layers._Conv):
+    if _gluon.conv_kind(layer):
         label = '%s %s, %d' % (name, _dims(config['kernel']), config['channels'])
         if any(s != 1 for s in config['stride']):
             label += ', ' + _stride(config['stride'])
-    elif isinstance(layer, nn.conv_layers._Pooling):
+    elif _gluon.is_pooling(layer):
         kind = {'max': 'Max', 'avg': 'Avg', 'sum': 'Sum', 'lp': 'Lp'}.get(
             config.get('pool_type'), config.get('pool_type', ''))
         if config.get('global_pool'):
@@ -85,29 +77,18 @@ def _labelled(spec):
 
 
 def draw_paths(paths, title=None, **spec):
-    """Draw parallel paths of layers between an input and a merge node; returns the Figure.
-
-    Drawn bottom to top: ``input_label`` (default 输入), the ``before``
-    boxes, the ``paths`` side by side (each a list of labels or Gluon layers,
-    bottom first; an empty list is an identity shortcut), the ``merge`` node,
-    the ``note`` written beside the next arrow (e.g. ``'f(x)'``), the
-    ``after`` boxes and ``output_label`` (default 输出). ``merge`` is a short
-    symbol such as ``'+'`` (drawn as a circle, the first path straight below
-    it) or a longer label such as ``'通道维连结'`` (a wide box above all
-    paths); None is allowed for a single path. ``frame`` draws a dashed frame
-    around the first path's boxes captioned with that text;
-    ``align='center'`` centres shorter paths vertically.
-    """
+    """The Figure of, bottom to top: ``input_label`` (输入), the ``before``
+    boxes, the ``paths`` side by side (lists of labels or layers, bottom first;
+    ``[]`` is an identity shortcut), the ``merge`` node (``'+'``: a circle above
+    the first path; a longer label such as ``'通道维连结'``: a wide box; None for
+    one path), the ``note`` beside the next arrow (``'f(x)'``), the ``after``
+    boxes and ``output_label`` (输出). ``frame``: a dashed frame captioned with
+    this text around the first path; ``align='center'`` centres short paths."""
     return draw_side_by_side([(title, dict(spec, paths=paths))])
 
 
 def draw_side_by_side(items, suptitle=None):
-    """Draw several diagrams in one row: ``items`` is a list of ``(title, spec)``.
-
-    A spec is a dict of :func:`draw_paths` keyword arguments, as returned by
-    :func:`inception_paths`, :func:`residual_paths` and :func:`plain_paths`.
-    All diagrams use the same scale and their inputs line up at the bottom.
-    """
+    """Several ``(title, spec)`` diagrams in one row, at one scale, inputs aligned."""
     return _drawing.draw([(title, _labelled(spec)) for title, spec in items], suptitle)
 
 
@@ -119,17 +100,14 @@ def _require(blk, names, kind):
             type(blk).__name__, '、'.join(missing), kind, '、'.join(names)))
 
 
-def inception_paths(blk):
-    """Spec of an ``Inception`` block's four paths, merged by concatenation.
+INCEPTION_PATHS = (('p1_1',), ('p2_1', 'p2_2'), ('p3_1', 'p3_2'), ('p4_1', 'p4_2'))
 
-    Labels come from the block's children ``p1_1``; ``p2_1, p2_2``;
-    ``p3_1, p3_2``; ``p4_1, p4_2``.
-    """
-    _require(blk, ['p1_1', 'p2_1', 'p2_2', 'p3_1', 'p3_2', 'p4_1', 'p4_2'],
-             '一个 Inception 块')
-    paths = [[blk.p1_1], [blk.p2_1, blk.p2_2], [blk.p3_1, blk.p3_2],
-             [blk.p4_1, blk.p4_2]]
-    return dict(paths=[[layer_label(l) for l in p] for p in paths], merge=CONCAT)
+
+def inception_paths(blk):
+    """Spec of an ``Inception`` block: its four paths, concatenated."""
+    _require(blk, [n for p in INCEPTION_PATHS for n in p], '一个 Inception 块')
+    return dict(paths=[[layer_label(getattr(blk, n)) for n in p] for p in INCEPTION_PATHS],
+                merge=CONCAT)
 
 
 def draw_inception(blk, title='Inception 块'):
@@ -142,13 +120,9 @@ def _fits(blk):
 
 
 def residual_paths(blk):
-    """Spec of a ``Residual`` block: the main path plus the shortcut, added.
-
-    Main path: ``conv1``, ``bn1``, ReLU, ``conv2``, ``bn2`` (framed: these
-    layers fit f(x) - x); shortcut: the 1×1 convolution ``conv3`` when the
-    block has one, else identity; then ``+``, whose result f(x) is the input
-    of the last ReLU, as in ``Residual.forward`` and the notes.
-    """
+    """Spec of a ``Residual`` block: conv1, bn1, ReLU, conv2, bn2 (framed: they
+    fit f(x) - x) plus ``conv3`` or identity; the sum f(x) feeds the last ReLU,
+    as in ``Residual.forward``."""
     _require(blk, ['conv1', 'bn1', 'conv2', 'bn2', 'conv3'], '一个残差块（Residual）')
     main = [layer_label(blk.conv1), layer_label(blk.bn1), 'ReLU',
             layer_label(blk.conv2), layer_label(blk.bn2)]
@@ -158,10 +132,7 @@ def residual_paths(blk):
 
 
 def plain_paths(blk):
-    """The layers of ``residual_paths(blk)`` without the shortcut.
-
-    They fit f(x), the input of the last ReLU.
-    """
+    """``residual_paths(blk)`` without the shortcut: the layers fit f(x)."""
     main = residual_paths(blk)['paths'][0]
     return dict(paths=[main], after=['ReLU'], input_label='x', frame='拟合\nf(x)', note='f(x)')
 
@@ -173,12 +144,8 @@ def draw_plain_vs_residual(blk):
 
 
 def residual_v2_paths(blk):
-    """Spec of a ``ResidualV2`` block (full pre-activation).
-
-    Main path: ``bn1``, ReLU, ``conv1``, ``bn2``, ReLU, ``conv2``; shortcut:
-    ``conv3`` or identity; then ``+`` and nothing after it, as in
-    ``ResidualV2.forward``: the sum is f(x) itself.
-    """
+    """Spec of a ``ResidualV2`` block (pre-activation): bn1, ReLU, conv1, bn2,
+    ReLU, conv2 plus ``conv3`` or identity; nothing follows the sum f(x)."""
     _require(blk, ['bn1', 'conv1', 'bn2', 'conv2', 'conv3'], '一个 ResidualV2 块')
     main = [layer_label(blk.bn1), 'ReLU', layer_label(blk.conv1),
             layer_label(blk.bn2), 'ReLU', layer_label(blk.conv2)]
@@ -194,11 +161,8 @@ def draw_v1_vs_v2(blk_v1, blk_v2):
 
 
 def dense_vs_residual_paths(a=None, b=None):
-    """``[(title, spec)]`` for ResNet (B's output + A's) and DenseNet (concatenated).
-
-    ``a`` and ``b`` are labels or blocks (labelled with :func:`layer_label`);
-    by default '模块 A' and '模块 B'.
-    """
+    """``[(title, spec)]``: ResNet adds B's output to A's, DenseNet concatenates
+    them; ``a``, ``b`` are labels or layers (default 模块 A, 模块 B)."""
     la = layer_label(a) if a is not None else '模块 A'
     lb = layer_label(b) if b is not None else '模块 B'
     if la == lb:

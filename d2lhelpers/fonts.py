@@ -1,13 +1,7 @@
-"""One CJK font for every figure, from the project's own install.
-
-Titles, axis labels and legends are Chinese. Matplotlib's own fonts (DejaVu)
-have no CJK glyphs and every machine has other fonts, so the dependency
-``noto-cjk-sans-otc`` provides one: Noto Sans CJK 2.004 (SIL Open Font
-License). Its file is an OpenType *collection*, and matplotlib 3.7 reads only
-the first face of a collection (Japanese, whose forms of some shared
-characters differ from Chinese ones), so :func:`use_cjk_font` copies the
-Simplified Chinese face into matplotlib's cache directory once (16 MB, well
-under a second) and registers that file. ``import d2lhelpers`` calls it.
+"""One CJK font for every figure: Noto Sans CJK (SIL OFL) from the dependency
+``noto-cjk-sans-otc``. Matplotlib 3.7 reads only the first (Japanese) face of
+its collection, so :func:`use_cjk_font` (run on ``import d2lhelpers``) copies
+the Simplified Chinese face into matplotlib's cache once (16 MB, under 1 s).
 """
 import os
 import tempfile
@@ -40,11 +34,8 @@ def _sc_face(collection):
 
 
 def use_cjk_font():
-    """Make Noto Sans CJK SC matplotlib's font; return its family name (None if not installed).
-
-    Also turns ``axes.unicode_minus`` off, so that negative tick labels use
-    the ASCII hyphen-minus that every font has.
-    """
+    """Make Noto Sans CJK SC matplotlib's font and return its family (None if not
+    installed); ``axes.unicode_minus`` off: ticks use the ASCII minus."""
     try:
         from noto_cjk_sans_otc import FONT_PATH
     except ImportError:

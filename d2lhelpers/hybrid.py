@@ -1,22 +1,13 @@
-"""Run the notes' imperative networks as one compiled graph.
+"""Run the notes' imperative ``nn.Block`` networks as one compiled graph.
 
-The notes write their blocks as ``nn.Block`` with ``nd.concat``/``nd.relu``
-in ``forward``: easy to read and step through, but run one operator at a
-time. ``hybridized(net)`` builds, without touching ``net``, a ``HybridBlock``
-"twin" sharing every layer and parameter: an ``nn.Sequential`` becomes an
-``nn.HybridSequential`` of the same children, built-in layers are used as
-they are, and a custom ``nn.Block`` (``Inception``, ``Residual``,
-``DenseBlock``) is traced: its own ``forward`` runs with ``nd`` bound to
-Gluon's ``F``, the rewrite d2l's chapter on hybrid programming asks for by
-hand. The twin runs with ``static_alloc`` and ``static_shape``; training it
-trains ``net``. Gain: 1.06x to 2.08x for whole training loops on a 2-core
-CPU (``benchmarks/README.md``). Callers go through
+``hybridized(net)`` builds, without touching ``net``, a ``HybridBlock`` twin
+sharing every layer and parameter: ``nn.Sequential`` becomes
+``nn.HybridSequential``, built-in layers stay, and a custom block's own
+``forward`` is traced with ``nd`` bound to Gluon's ``F`` (what d2l's hybrid
+chapter does by hand). Training the twin trains ``net``, 1.06x to 2.08x faster
+on 2 cores. A block that cannot be traced (the from-scratch ``BatchNorm``)
+raises ``NotHybridizable`` saying which and why. Callers go through
 :func:`d2lhelpers._gluon.compile_if_possible`.
-
-Some blocks cannot be traced (the notes' from-scratch ``BatchNorm`` reads
-``X.shape``, owns its parameters and swaps its moving averages):
-``NotHybridizable`` says, in Chinese as learners see it, which block and
-why; callers then run the network as written.
 """
 import contextlib
 import types
@@ -34,12 +25,8 @@ class NotHybridizable(TypeError):
 
 
 class TracedBlock(nn.HybridBlock):
-    """A custom ``nn.Block`` whose ``forward`` is traced with ``nd`` -> ``F``.
-
-    Shares the original's parameters and child layers; the original is not
-    changed. Only ``forward(self, x, ...)`` code that uses the operators of
-    ``nd`` on its inputs and on its child blocks' outputs can be traced.
-    """
+    """A custom ``nn.Block`` whose ``forward`` (``nd`` operators on its inputs and
+    its children's outputs only) is traced with ``nd`` -> ``F``; shares all."""
 
     def __init__(self, block):
         name = type(block).__name__
@@ -55,8 +42,7 @@ class TracedBlock(nn.HybridBlock):
         for attr, value in vars(block).items():
             if attr.startswith('_'):
                 continue
-            # Child blocks are registered as children of the twin (Gluon's
-            # __setattr__ does that), their own twins where needed.
+            # Gluon's __setattr__ registers child blocks (twinned) as children.
             setattr(self, attr, twin(value) if isinstance(value, nn.Block)
                     else value)
 
@@ -97,14 +83,9 @@ def twin(block):
 
 @contextlib.contextmanager
 def hybridized(net, example):
-    """Within the ``with`` block, yield ``net`` as one compiled graph.
-
-    ``example`` is a batch (NDArray) on the device ``net`` runs on: it is used
-    once, in prediction mode, to trace the graph, so a block that cannot be
-    traced is found before training starts (``NotHybridizable``). On leaving,
-    every layer gets back the hybridization state it had, so ``net`` behaves
-    exactly as before outside the ``with``.
-    """
+    """Yield ``net`` as one compiled graph, traced on ``example[:1]`` (a batch on
+    its device) so ``NotHybridizable`` comes before training; on leaving every
+    layer gets back its hybridization state."""
     runner = twin(net)
     with _gluon.kept_hybridization(runner):
         runner.hybridize(static_alloc=True, static_shape=True)

@@ -1,13 +1,12 @@
 """Layer-by-layer output shapes and parameter counts of a Gluon network.
 
-``shape_table(net, X)`` runs one forward pass in prediction mode and returns
-a pandas DataFrame with one row per layer. Rows are named by their position
-in the network (``'2.0.p2_2'`` = child ``2`` of the net, its child ``0``, that
-block's attribute ``p2_2``), never by Gluon's automatic names such as
-``conv5``, which change every time a cell that builds the network is re-run.
+Rows are named by position (``'2.0.p2_2'``: child ``2`` of the net, its child
+``0``, attribute ``p2_2``), never by Gluon's automatic names such as
+``conv5``, which change every time the cell building the network is re-run.
 """
 import contextlib
 import io
+import math
 import re
 import sys
 
@@ -21,20 +20,16 @@ from .checks import check_elements, check_int
 
 __all__ = ['shape_table', 'param_count', 'input_batch', 'COLUMNS']
 
-# The table's column names, as the book says them; cost.py and the notebooks
-# index the tables with these.
+# Column names, as the book says them; cost.py and the notebooks index with these.
 DEPTH, TYPE, OUTPUT_SHAPE, PARAMS = '深度', '类型', '输出形状', '参数数量'
 COLUMNS = [DEPTH, TYPE, OUTPUT_SHAPE, PARAMS]
 INDEX = '层'
 
 
 def param_count(block, trainable_only=True):
-    """Number of parameters in ``block`` and its children (an int).
-
-    ``trainable_only`` leaves out what is not learned (``grad_req='null'``:
-    ``nn.BatchNorm``'s running statistics), so Gluon's and the notes'
-    BatchNorm both count ``2 * channels``. Shapes must be known (one forward
-    pass done)."""
+    """Number of parameters in ``block`` and its children, once their shapes are
+    known. ``trainable_only`` leaves out ``grad_req='null'`` (``nn.BatchNorm``'s
+    running statistics), so Gluon's and the notes' BatchNorm count the same."""
     total = 0
     for name, p in block.collect_params().items():
         if trainable_only and p.grad_req == 'null':
@@ -43,19 +38,12 @@ def param_count(block, trainable_only=True):
         if shape is None or any(d <= 0 for d in shape):
             raise ValueError('参数 %s 的形状 %s 还不知道（延后初始化）；请先做一次前向计算'
                              '（例如 net(X)），再数参数。' % (name, shape))
-        n = 1
-        for d in shape:
-            n *= d
-        total += n
+        total += math.prod(shape)
     return int(total)
 
 
 def input_batch(X):
-    """``X`` as an NDArray; a shape tuple becomes a random batch of that shape.
-
-    Every size in a shape must be a positive integer, and the batch must have
-    fewer than 2^31 elements; both are checked before anything is allocated.
-    """
+    """``X`` as an NDArray; a shape (checked before allocating) becomes a random batch."""
     if isinstance(X, nd.NDArray):
         return X
     if isinstance(X, (tuple, list)):
@@ -147,26 +135,10 @@ def _reemit(text):
 
 
 def shape_table(net, X, max_depth=None):
-    """One row per layer of ``net``: its output shape for input ``X`` and its parameters.
-
-    ``net`` is an initialized network (hybridized or not); containers and
-    custom blocks (``Inception``, ``Residual``) are entered. ``X`` is the
-    input batch or its shape (a random input of that shape is used).
-    ``max_depth`` None gives one row per layer (leaf block); ``d`` gives the
-    blocks ``d`` levels deep, plus shallower layers (1 = the top-level
-    children).
-
-    Returns a DataFrame indexed (``层``) by stable names (``'2.0.p2_2'``:
-    child ``2`` of the net, its child ``0``, attribute ``p2_2``), in the order
-    the forward pass runs them, with the columns :data:`COLUMNS`: ``深度``
-    (1 = top-level child), ``类型`` (class name), ``输出形状`` (batch axis
-    first; None for a container its parent's code never calls as a whole) and
-    ``参数数量`` (learned parameters, children included).
-
-    Raises ValueError with a sentence if ``net`` is not initialized, a size
-    in ``X`` is not a positive integer, or a layer cannot process the shape
-    it receives (naming that layer and the shape).
-    """
+    """One row per layer of the initialized ``net``, in forward order: depth, class,
+    output shape for ``X`` (a batch or a shape; None for a container never called
+    as a whole) and parameters. ``max_depth=d`` stops ``d`` levels deep (1: the
+    children). ValueError names the layer that cannot take the shape it gets."""
     if not isinstance(net, Block):
         raise ValueError('net 应是一个 Gluon 的块（nn.Block），收到的是 %s。'
                          % type(net).__name__)

@@ -1,16 +1,8 @@
-"""Images per second a network trains or predicts on the current device.
+"""Images per second a network trains or predicts on one device.
 
-For the comparison notebook: the step is ``train_ch5``'s (``_gluon.train_step``:
-forward, softmax cross-entropy, backward, SGD update), on one random batch
-that stays on the device, so data loading is not counted
-(``benchmarks/speed.py`` measures whole training loops on real data). The
-network is compiled the way ``train_ch5`` compiles it unless
-``hybridize=False``; its weights and BatchNorm statistics are restored
-afterwards, so measuring does not train it.
-
-Every argument has an upper bound that fits a laptop (about the ranges of
-notebook 05's sliders), and the batch's layer outputs must fit
-``MEMORY_BUDGET``: both are checked before the batch is allocated.
+``train_ch5``'s step on one random batch kept on the device (no data loading;
+``benchmarks/speed.py`` times whole loops); weights and BatchNorm statistics
+are restored. The batch's layer outputs must fit ``MEMORY_BUDGET``.
 """
 import contextlib
 import time
@@ -65,20 +57,13 @@ def _images_per_second(run_once, batch_size, steps, warmup):
 
 def training_throughput(net, image_shape, batch_size=128, ctx=None, steps=5,
                         warmup=2, hybridize=True):
-    """``(images per second, compiled)`` of training steps of ``net``.
-
-    ``image_shape`` is one image's ``(channels, height, width)`` (at most
-    3 x 224 x 224); ``batch_size`` at most 512, ``steps`` at most 100,
-    ``warmup`` at most 20. ``net`` must be initialized on ``ctx``.
-    ``compiled`` says whether the network ran as one graph (False when
-    ``hybridize=False`` or it cannot be compiled).
-    """
+    """``(images per second, compiled)`` of training steps of ``net``
+    (initialized on ``ctx``) on ``image_shape`` = (channels, height, width)."""
     X = _batch(net, image_shape, batch_size, ctx, steps, warmup, hybridize)
     y = nd.random.randint(0, 10, shape=(batch_size,), ctx=X.context).astype('int32')
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     params = [p for p in net.collect_params().values() if p.grad_req != 'null']
-    # A tiny learning rate: the update runs as in training, the weights barely move
-    # (and are restored anyway).
+    # A tiny learning rate: the update runs as in training, the weights barely move.
     trainer = gluon.Trainer(params, 'sgd', {'learning_rate': 1e-8})
     with _gluon.kept_state(net), contextlib.ExitStack() as stack:
         runner, why_not = _gluon.compile_if_possible(net, loss, X, stack, hybridize)

@@ -1,23 +1,17 @@
-"""The chapter-5 training loop of d2lzh, kept recognisable and made sturdier.
+"""d2lzh's chapter-5 training loop, kept recognisable and made sturdier.
 
-``train_ch5`` keeps d2lzh's signature and epoch line (``epoch 1, loss 0.4321,
-train acc 0.842, test acc 0.868, time 12.3 sec``) and adds: data parallelism
-over a list of devices, the per-epoch history as its return value, progress
-with elapsed and remaining time, checks of the arguments and of the first
-batch's labels before the first step, and a stop when the loss diverges: NaN,
-inf, or a running mean above ``EXPLODES x ln(C)`` (C = the network's outputs;
-``ln(C)`` is a uniform guess, where training starts, so 10 times that means
-the right class gets a probability below ``C^-10``: confidently wrong, not
-learning slowly). Measured: ResNet-18's early spike at lr 0.1 peaks at a
-running mean of 6 to 9; at lr 1.0 it reaches 50 and ends at chance.
+``train_ch5`` keeps d2lzh's signature and epoch line and adds data parallelism,
+the history as return value, progress with remaining time, checks before the
+first step, and a stop when the loss is NaN, inf or a running mean above
+``EXPLODES x ln(C)`` (``ln(C)`` is the uniform guess training starts from; 10
+times that is confidently wrong, not slow). Measured: ResNet-18's early spike
+at lr 0.1 peaks at 6 to 9; at lr 1.0 it reaches 50 and ends at chance.
 
-Stop (the notebook's stop button, Ctrl-C) waits for the queued work, prints a
-sentence and raises ``KeyboardInterrupt`` again, so that "Run All" stops
-there. The network keeps its trained weights; :data:`last_history` is the
-history of the latest call, however it ended. The sums stay on the device and
-are read every few batches only (d2lzh reads two per batch), and the network
-runs as one compiled graph when it can (``d2lhelpers.hybrid``: 1.06x to
-2.08x on a 2-core CPU, ``benchmarks/README.md``).
+Stop / Ctrl-C waits for the queued work, prints a sentence and raises
+``KeyboardInterrupt`` again, so "Run All" stops there (:data:`last_history`
+keeps what was done). Sums stay on the device, read every few batches (d2lzh
+reads two per batch); the net runs compiled when it can (1.06x to 2.08x on a
+2-core CPU, ``benchmarks/README.md``).
 """
 import contextlib
 import math
@@ -49,8 +43,7 @@ class TrainingDiverged(FloatingPointError):
 
 
 def devices(ctx, one=False):
-    """``ctx`` as a non-empty list of devices this machine has (None: the CPU);
-    ``one`` asks for exactly one device."""
+    """``ctx`` (None: the CPU) as a list of this machine's devices; ``one``: exactly one."""
     ctxs = [mx.cpu()] if ctx is None else list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
     if not ctxs:
         raise ValueError('ctx 是空的列表；请传入一个设备（例如 ctx = d2lh.try_gpu()）'
@@ -106,10 +99,8 @@ def evaluate_accuracy(data_iter, net, ctx=None):
 
 
 def training_steps(net, train_iter, trainer, ctx=None):
-    """An endless generator of ``(step, mean loss NDArray)``: ``train_ch5``'s
-    update on one device, one mini-batch at a time, starting a new epoch of
-    ``train_iter`` when it runs out. The caller takes as many steps as it
-    wants (``itertools.islice``) and reads the losses when it wants."""
+    """Endless ``(step, mean loss NDArray)``: ``train_ch5``'s update on one device,
+    epoch after epoch; take what you need (``itertools.islice``)."""
     ctx, = devices(ctx, one=True)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
 
@@ -141,23 +132,17 @@ def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs,
               progress=None, check_every=None, hybridize=True):
     """Train ``net`` with softmax cross-entropy; return the per-epoch history.
 
-    ``net``, ``train_iter``, ``test_iter``, ``trainer`` and ``num_epochs`` are
-    as in d2lzh; ``net`` must output one score per class (the first batch's
-    labels are checked against it). ``batch_size`` is not used: it is kept
-    only so that d2lzh's calls run unchanged (each step normalises by the
-    batch actually seen). ``ctx`` is a device or a list of devices (data
-    parallel, ``split_and_load``). ``progress``: see :class:`Progress`; None
-    picks 'notebook' in a notebook, else 'text'. ``check_every``: read the
-    running loss every this many batches (default about 20 times per epoch,
-    at least every 10 batches). ``hybridize``: run ``net`` as one compiled
-    graph if it can be (``net`` itself is left as it was).
-
-    Returns (and keeps as :data:`last_history`) one ``{'epoch', 'loss',
-    'train_acc', 'test_acc', 'time', 'train_time'}`` per finished epoch
-    (``time`` includes the test-set evaluation, as in d2lzh). Raises
-    ValueError before the first step for a bad argument, a missing device, an
-    empty ``train_iter`` or labels outside the outputs; ``TrainingDiverged``
-    when the loss diverges; ``KeyboardInterrupt`` again after Stop/Ctrl-C.
+    Arguments as in d2lzh, except: ``batch_size`` is unused, kept so d2lzh's
+    calls run unchanged (each step normalises by the batch actually seen);
+    ``ctx`` may be a list of devices (data parallel). ``progress``: see
+    :class:`Progress` (None: 'notebook' in a notebook, else 'text');
+    ``check_every``: batches between loss reads (default about 20 per epoch,
+    at most 10 apart); ``hybridize``: run compiled if possible (``net`` is
+    left as it was). Returns, and keeps as :data:`last_history`, one dict
+    ``epoch, loss, train_acc, test_acc, time`` (with the test, as d2lzh),
+    ``train_time`` per epoch. ValueError before the first step for a bad
+    argument, device, empty ``train_iter`` or labels outside the outputs;
+    ``TrainingDiverged`` when the loss diverges.
     """
     global last_history
     ctxs = devices(ctx)
@@ -265,14 +250,10 @@ def _clock(seconds):
 
 
 class Progress:
-    """Progress with elapsed and estimated remaining time (evaluation included).
-
-    ``mode`` 'text' prints a line at each quarter of an epoch; 'notebook'
-    shows a bar and a live loss/accuracy plot through IPython display handles
-    (outside a kernel they print); 'off' shows nothing. Not tqdm: its
-    notebook bar is an ipywidget, which a saved notebook keeps as a bare
-    widget reference ("model not found" when reopened), its text mode redraws
-    a line with ``\\r`` on stderr, and its units are English.
+    """Elapsed and remaining time: 'text' prints a line each quarter epoch,
+    'notebook' shows a bar and a live plot via display handles, 'off' nothing.
+    Not tqdm: a saved notebook keeps its ipywidget bar as "model not found",
+    its text mode redraws with ``\\r`` on stderr, and its units are English.
     """
 
     def __init__(self, mode, num_epochs, num_batches):

@@ -1,29 +1,20 @@
-"""One mechanism behind every explorer in the notebooks.
-
-An explorer is a plain function named ``<thing>_explorer`` plus ipywidgets
-controls. The function takes plain values, checks every one of them with
-:mod:`d2lhelpers.checks` before it allocates anything, and returns an
-:class:`ExplorerResult`::
+"""One mechanism behind every explorer: a plain function named
+``<thing>_explorer`` that checks its plain values with :mod:`d2lhelpers.checks`
+before allocating and returns an :class:`ExplorerResult`, plus controls::
 
     def ratio_explorer(c1=64, c2=128):
         c1 = check_int('c1', c1, 1, 1024)
         ...
         return ExplorerResult(text='...', table=table)
 
-    Explorer(ratio_explorer,
-             c1=widgets.IntSlider(64, 1, 256, description='c1'),
-             c2=widgets.IntSlider(128, 1, 256, description='c2'))
+    Explorer(ratio_explorer, c1=widgets.IntSlider(64, 1, 256),
+             c2=widgets.IntSlider(128, 1, 256))
 
-The function is computed once when the explorer is created and again every
-time a control's value changes (sliders only report the value when released).
-A ``ValueError`` raised by the function is shown as its message in a red box
-above the results, so a learner who picks an impossible combination reads one
-sentence instead of a traceback; any other exception is a bug and shows its
-traceback.
-
-Everything is also reachable from Python without a browser (``.controls``,
-``.values()``, ``.result``, ``.error``, ``.update()``), which is how
-``tests/test_widgets.py`` checks explorers.
+The function runs at creation and whenever a control changes (sliders report
+on release). Its ``ValueError`` is shown as one sentence in a red box instead
+of a traceback; any other exception is a bug and shows its traceback. The
+tests drive explorers without a browser (``.controls``, ``.values()``,
+``.result``, ``.error``, ``.update()``).
 """
 import dataclasses
 import html
@@ -42,12 +33,8 @@ ERROR_STYLE = ('color:#a4161a;background:#fdecea;border-left:4px solid #a4161a;'
 
 @dataclasses.dataclass
 class ExplorerResult:
-    """What every explorer function returns; any part may be None.
-
-    :class:`Explorer` shows the parts in this order: ``text`` (a str, printed),
-    ``table`` (a DataFrame), ``figure`` (a matplotlib Figure, e.g. a chart)
-    and ``diagram`` (a Figure from :mod:`d2lhelpers.diagram`).
-    """
+    """What every explorer returns, shown in this order, any part None: ``text``
+    (printed), ``table`` (DataFrame), ``figure`` (a chart), ``diagram``."""
     text: str = None
     table: object = None
     figure: Figure = None
@@ -70,7 +57,6 @@ class ExplorerResult:
 
 
 def _show(item):
-    """Display one result inside the current Output context."""
     if item is None:
         return
     if isinstance(item, str):
@@ -85,36 +71,19 @@ def _show(item):
 class Explorer:
     """Recompute ``func(**values of controls)`` whenever a control changes.
 
-    Parameters
-    ----------
-    func : callable
-        Takes the controls' values as keyword arguments and returns an
-        :class:`ExplorerResult` (any other displayable object, or a tuple of
-        them, is shown as it is). Raise ``ValueError`` with a sentence for
-        inputs that make no sense.
-    **controls : ipywidgets widgets, or ``ipywidgets.fixed(value)``
-        One per keyword argument of ``func``. Widgets without a description
-        get the keyword's name. ``continuous_update`` is turned off.
-
-    Attributes
-    ----------
-    controls : dict
-        name -> widget (fixed values are not included).
-    result : object
-        The last value ``func`` returned, None after a ValueError.
-    error : str or None
-        The message of the last ValueError, None after a successful update.
-    widget : ipywidgets.VBox
-        Controls, message box and output; an Explorer displays as this widget.
+    ``func`` returns an :class:`ExplorerResult` (anything else displayable, or
+    a tuple of such, is shown as it is). ``controls``: one ipywidgets control
+    or ``ipywidgets.fixed(value)`` per keyword of ``func``; a control without
+    description gets the keyword's name, ``continuous_update`` is turned off.
+    ``.result`` is ``func``'s last value and ``.error`` the last ValueError's
+    message (each None otherwise); ``.widget`` is what an Explorer displays.
     """
 
     def __init__(self, func, **controls):
         if not callable(func):
             raise TypeError('func 应是一个函数，收到的是 %s；请传入探索器函数本身'
                             '（不要加括号调用它）。' % type(func).__name__)
-        self.func = func
-        self.controls = {}
-        self._fixed = {}
+        self.func, self.controls, self._fixed = func, {}, {}
         for name, control in controls.items():
             if isinstance(control, widgets.fixed):
                 self._fixed[name] = control
@@ -132,8 +101,7 @@ class Explorer:
             if control.has_trait('style') and hasattr(control.style, 'description_width'):
                 control.style.description_width = 'initial'
 
-        self.result = None
-        self.error = None
+        self.result = self.error = None
         self._paused = False
         self._shown = False  # whether the output area holds anything to clear
         self.message = widgets.HTML(value='', layout=widgets.Layout(display='none'))
@@ -157,15 +125,12 @@ class Explorer:
         return vals
 
     def update(self):
-        """Call ``func`` with the current values and show what it returns.
-
-        Returns the result (None after a ValueError, whose message is then
-        in ``.error`` and in the red message box). Other exceptions propagate.
-        """
+        """Call ``func`` with the current values, show and return its result
+        (None after a ValueError, shown in the red box and kept in ``.error``)."""
+        self.result = self.error = None
         try:
             result = self.func(**self.values())
         except ValueError as err:
-            self.result = None
             self.error = str(err)
             self._clear(wait=False)  # nothing follows an error: clear now
             self.message.value = '<div class="%s" style="%s">%s</div>' % (
@@ -173,13 +138,10 @@ class Explorer:
             self.message.layout.display = None
             return None
         except Exception:
-            self.result = None
-            self.error = None
             self._hide_message()
             self._clear()
             raise
         self.result = result
-        self.error = None
         self._hide_message()
         self._clear()
         if isinstance(result, ExplorerResult):

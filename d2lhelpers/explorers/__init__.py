@@ -1,10 +1,8 @@
-"""The plain functions behind the notebooks' explorers, one module per section.
-
-Every function behind a widget is named ``<thing>_explorer``, checks all its
-arguments with :mod:`d2lhelpers.checks` before it allocates anything, and
-returns a :class:`d2lhelpers.widgets.ExplorerResult`. The one search they
-share, "the smallest input that fits", is :func:`smallest_input`.
+"""The plain functions behind the notebooks' explorers, one module per section
+(contract: :mod:`d2lhelpers.widgets`). Shared: :func:`smallest_input`, "the
+smallest input that fits", and :func:`recording`, the shapes blocks see.
 """
+import contextlib
 import functools
 
 from mxnet import cpu, init, nd
@@ -25,12 +23,24 @@ def image(net, size):
     return nd.zeros((1, 1, size, size), ctx=params[0].list_ctx()[0] if params else cpu())
 
 
-def runs(net, size):
-    """Whether ``net`` can process one ``size``×``size`` image (True/False).
+@contextlib.contextmanager
+def recording(blocks):
+    """Within the ``with``, ``seen[name]`` becomes ``(input shape, output shape)``
+    of each of ``blocks`` (name -> block) at its first call."""
+    seen, handles = {}, []
+    for name, blk in blocks.items():
+        def hook(block, inputs, output, name=name):
+            seen.setdefault(name, (tuple(inputs[0].shape), tuple(output.shape)))
+        handles.append(blk.register_forward_hook(hook))
+    try:
+        yield seen
+    finally:
+        for h in handles:
+            h.detach()
 
-    A layer that cannot take the shape it receives makes this False. Leaves
-    the random state alone.
-    """
+
+def runs(net, size):
+    """Whether ``net`` can process one ``size``×``size`` image (random state untouched)."""
     try:
         shape_table(net, image(net, size), max_depth=1)
     except ValueError:
@@ -39,19 +49,12 @@ def runs(net, size):
 
 
 def smallest_input(make_net_or_nets, fits=runs, maximum=LARGEST_INPUT):
-    """The smallest square side ``n`` (1 ... ``maximum``) with ``fits(net, n)`` for every network.
+    """The smallest square side ``n`` <= ``maximum`` with ``fits(net, n)`` for every net.
 
-    ``make_net_or_nets`` is an initialized network, a function that builds one
-    (called afresh for every size tried, since a LeNet's ``Dense`` layer fixes
-    its input size at its first forward pass; initialized with zeros, so the
-    random state is left alone), or a dict or list of these. ``fits(net, n)``
-    (default :func:`runs`) must not turn False again once it is True as ``n``
-    grows, which holds for every size test here because a layer's output size
-    ``floor((n + 2 * padding - kernel) / stride) + 1`` never shrinks when
-    ``n`` grows. The search doubles ``n`` until it fits, then bisects, so it
-    never runs a network on much more than twice the answer. Results are
-    cached per network and test.
-    """
+    ``make_net_or_nets``: an initialized network, a function building one
+    (called afresh per size, as a ``Dense`` layer fixes its input size; zero
+    init leaves the random state alone), or a dict or list of these. ``fits``
+    must stay True as ``n`` grows. Doubling then bisecting; cached."""
     maximum = check_int('maximum', maximum, 1, 4096)
     if isinstance(make_net_or_nets, dict):
         nets = list(make_net_or_nets.values())

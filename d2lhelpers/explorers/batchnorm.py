@@ -1,18 +1,8 @@
-"""Batch normalization: how noisy mini-batch statistics are, and how the
-moving averages used in prediction mode follow them.
-
-The explorer treats Fashion-MNIST images as the input of a one-channel
-batch-normalization layer: each mini-batch of ``m`` images gives one mean and
-one variance over its ``m x 28 x 28`` pixels (the convolutional case of the
-notes with ``p = q = 28``). The moving averages follow the update rule of the
-notes' ``batch_norm`` in training mode, starting at 0 like the from-scratch
-layer (``tests/test_explorer_batchnorm.py`` checks that the numbers agree with
-``BatchNorm`` fed the same batches). The statistics come from per-image sums
-of pixels and squared pixels (exact for uint8 images), so a redraw takes a
-fraction of a second even for the 60,000 training images.
-
-The with/without-BN comparison of the notebook is in
-:mod:`d2lhelpers.experiments`.
+"""Batch normalization: how noisy mini-batch statistics are, and how the moving
+averages used in prediction mode follow them. Each mini-batch of ``m`` images
+gives one mean and variance over its ``m x 28 x 28`` pixels (the notes'
+convolutional case); the moving averages follow the notes' ``batch_norm``
+from 0. Per-image sums (exact for uint8) make a redraw fast on 60,000 images.
 """
 import collections
 import math
@@ -33,13 +23,9 @@ MAX_BATCHES = 2000  # the slider goes to 500; each batch is one row of a table
 BatchStatistics = collections.namedtuple(
     'BatchStatistics', ['table', 'data_mean', 'data_var', 'batch_size',
                         'momentum', 'pixels_per_batch'])
-BatchStatistics.__doc__ = """What :func:`batch_statistics` measured.
-
-``table`` has one row per mini-batch (index ``batch`` = 1, 2, ...) and the
-columns ``batch_mean``, ``batch_var`` (that mini-batch's statistics) and
-``moving_mean``, ``moving_var`` (the moving averages after it).
-``data_mean`` and ``data_var`` are the statistics of all pixels of the data
-set; ``pixels_per_batch`` is ``m x H x W``."""
+BatchStatistics.__doc__ = """``table``: per mini-batch (``batch`` = 1, 2, ...) its
+``batch_mean``, ``batch_var`` and the ``moving_mean``, ``moving_var`` after it;
+``data_mean``, ``data_var``: over all pixels; ``pixels_per_batch``: m x H x W."""
 
 
 def _as_images(images):
@@ -79,20 +65,14 @@ def _mean_var(s1, s2, count):
 
 
 def pixel_statistics(images):
-    """Mean and variance of all pixels of ``images`` (two floats).
-
-    uint8 images are scaled to [0, 1] first, as the data loader does.
-    """
+    """Mean and variance of all pixels (uint8 scaled to [0, 1], as the loader does)."""
     s1, s2, pixels = _image_sums(images)
     return _mean_var(s1, s2, len(s1) * pixels)
 
 
 def shuffled_batches(n, batch_size, num_batches, seed=0):
-    """``num_batches`` sorted index arrays of ``batch_size`` out of ``range(n)``.
-
-    Shuffled epochs: each index at most once per epoch; when fewer than
-    ``batch_size`` are left, a new shuffled epoch starts. Fixed by ``seed``.
-    """
+    """``num_batches`` sorted index arrays of ``batch_size`` out of ``range(n)``,
+    each index once per shuffled epoch (the short rest is dropped)."""
     rng = np.random.RandomState(seed)
     order, start = rng.permutation(n), 0
     for _ in range(num_batches):
@@ -112,31 +92,10 @@ def _check_momentum(momentum):
 
 def batch_statistics(images, batch_size=64, momentum=0.9, num_batches=100,
                      seed=0):
-    """Per-batch pixel statistics of random mini-batches of ``images`` and the
-    moving averages that the notes' ``batch_norm`` would keep.
-
-    Parameters
-    ----------
-    images : array (N, H, W) or (N, 1, H, W)
-        uint8 pixels (scaled to [0, 1]) or floats, e.g. Fashion-MNIST's
-        training images.
-    batch_size : int
-        ``m``, images per mini-batch (1 ... N).
-    momentum : float in [0, 1)
-        As in ``batch_norm``: ``moving = momentum * moving + (1 - momentum) *
-        batch statistic``. The moving averages start at 0, like the
-        from-scratch ``BatchNorm`` (Gluon's ``nn.BatchNorm`` starts its moving
-        variance at 1).
-    num_batches : int
-        How many mini-batches to feed (1 ... 2000). Batches are drawn without
-        replacement within an epoch; when the images run out a new shuffled
-        epoch starts.
-    seed : int
-        Fixes the batches.
-
-    Returns
-    -------
-    BatchStatistics
+    """:class:`BatchStatistics` of ``num_batches`` random mini-batches of ``images``
+    (``(N, H, W)`` or ``(N, 1, H, W)``, uint8 or float) and the moving averages
+    the notes' ``batch_norm`` keeps with ``momentum`` in [0, 1), starting at 0
+    like the from-scratch ``BatchNorm`` (Gluon's starts the variance at 1).
     """
     momentum = _check_momentum(momentum)
     num_batches = check_int('num_batches', num_batches, 1, MAX_BATCHES)
@@ -162,11 +121,8 @@ def batch_statistics(images, batch_size=64, momentum=0.9, num_batches=100,
 
 
 def plot_batch_statistics(stats):
-    """Two panels (mean, variance): each batch's estimate, the moving average
-    and the data set's value, against the number of batches fed.
-
-    The vertical axes run from 0 to twice the data set's value whatever the
-    batch size, so the noise of different batch sizes can be compared."""
+    """Mean and variance panels: each batch's estimate, the moving average and
+    the data set's value, against the number of batches fed."""
     t = stats.table
     fig = Figure(figsize=(10, 3.6))
     axes = fig.subplots(1, 2)
@@ -179,8 +135,7 @@ def plot_batch_statistics(stats):
                 label='移动平均')
         ax.axhline(true, color='#d62728', ls='--', lw=1.5,
                    label='数据集的%s %.4f' % (word, true))
-        # Fixed limits, whatever the sliders say, so that the spread of the
-        # batch estimates can be compared between batch sizes.
+        # Fixed limits, so that the noise of different batch sizes compares.
         ax.set_ylim(0, 2 * true if true > 0 else 1)
         ax.set_xlabel('喂入的小批量个数（训练模式）')
         ax.set_title('像素' + word)

@@ -1,17 +1,7 @@
 """Explorer of the comparison notebook: what a training batch costs each network.
 
-``training_memory_explorer(networks, input_size, batch_size)`` first refuses
-sizes some network cannot take (DenseNet below 29×29, LeNet below 16×16),
-naming each such network and the smallest size that works for all (found
-once per network by :func:`d2lhelpers.explorers.smallest_input` and
-cached). Otherwise it builds every network afresh, runs one forward pass at
-``input_size`` (``d2lhelpers.cost.model_cost``) and scales the per-image
-figures to a batch: the layer outputs training keeps for the backward pass,
-and the weights with their gradients.
-
-Networks are built afresh for every size because a LeNet cannot change size:
-its first ``Dense`` layer learns its number of inputs from the first batch it
-sees (deferred initialisation), so the same LeNet refuses any other size.
+Networks are built afresh for every size: a LeNet's first ``Dense`` layer
+fixes its inputs at the first batch it sees, and then refuses other sizes.
 """
 import pandas as pd
 
@@ -27,16 +17,10 @@ COLUMNS = ['参数数量', '每张图像的乘加次数（百万）', ACTIVATION
 
 
 def training_memory_explorer(networks, input_size=96, batch_size=128):
-    """A sentence and a table: each network's cost for one training batch.
-
-    ``networks`` maps a name to a function that builds the network
-    (``d2lhelpers.models.resnet18``, say). Returns an ExplorerResult whose
-    ``table`` has the columns ``参数数量``, ``每张图像的乘加次数（百万）``,
-    ``每批量的层输出（MB）`` (activation memory per image × ``batch_size``)
-    and ``权重和梯度（MB）`` (two float32 values per parameter); megabytes
-    are 10^6 bytes. Raises ValueError for a size some network cannot take,
-    a side above 512 or a batch above 1024.
-    """
+    """Each network's cost for one training batch: ``networks`` maps a name to a
+    function building it. ``table``: parameters, MACs per image, the layer
+    outputs the batch keeps for backward, weights and gradients (MB = 10^6
+    bytes); ValueError names the networks ``input_size`` is too small for."""
     if not isinstance(networks, dict) or not networks or \
             not all(callable(make) for make in networks.values()):
         raise ValueError('networks 应是一个非空字典：名字 → 构造网络的函数，例如 '

@@ -1,17 +1,14 @@
 """Explorer of the DenseNet section: how a dense block grows the channels.
 
-``dense_block_explorer(num_convs, growth_rate, in_channels, transition)``
-builds the real ``DenseBlock`` (and ``transition_block``) of
-:mod:`d2lhelpers.models.densenet`, runs one batch through it and reports the
-channel count after each convolution's concatenation, the output shape and
-the parameters. Nothing is computed from a formula: the numbers are read off
-the forward pass, so they match the code the learner reads.
+The real ``DenseBlock`` (and ``transition_block``) runs one batch; the numbers
+are read off the forward pass, not a formula, so they match the notes' code.
 """
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from mxnet import autograd, nd
 
+from . import recording
 from ..checks import check_bool, check_int
 from ..models.densenet import DenseBlock, transition_block
 from ..shapes import param_count
@@ -28,17 +25,10 @@ COLUMNS = ['通道数', '新增通道数', '输出形状', '参数数量']
 
 def dense_block_steps(num_convs=2, growth_rate=10, in_channels=3,
                       transition=False, batch_size=4, size=8):
-    """The numbers behind :func:`dense_block_explorer`, as a DataFrame.
-
-    One row for the input, one per convolution of ``DenseBlock(num_convs,
-    growth_rate)`` (the shape after concatenating its output to its input)
-    and, with ``transition``, one for ``transition_block(channels // 2)``.
-    Columns: ``通道数``, ``新增通道数`` (channels this step adds, negative for
-    the transition), ``输出形状`` and ``参数数量`` (the step's learned
-    parameters). Raises ValueError for counts below 1, a map too small to
-    pool, or values beyond what runs in a second or two on a laptop
-    (16 convolutions, growth rate 64, 256 input channels, batch 8, size 32).
-    """
+    """A row for the input, one per convolution of ``DenseBlock(num_convs,
+    growth_rate)`` (after the concatenation) and, with ``transition``, one for
+    ``transition_block(channels // 2)``: channels, channels added, output
+    shape, the step's parameters. Bounds keep it within a second or two."""
     num_convs = check_int('num_convs', num_convs, 1, 16,
                           '没有卷积块的稠密块原样返回输入；上限 16 让计算很快完成。')
     growth_rate = check_int('growth_rate', growth_rate, 1, 64,
@@ -51,22 +41,12 @@ def dense_block_steps(num_convs=2, growth_rate=10, in_channels=3,
 
     blk = DenseBlock(num_convs, growth_rate)
     blk.initialize()
-    seen = []  # (input shape, output shape) of every conv_block, in call order
-
-    def record(block, inputs, output):
-        seen.append((inputs[0].shape, output.shape))
-
-    handles = [cb.register_forward_hook(record) for cb in blk.net]
     X = nd.zeros((batch_size, in_channels, size, size))
-    try:
-        with autograd.pause(train_mode=False):
-            Y = blk(X)
-    finally:
-        for h in handles:
-            h.detach()
-
+    with recording(dict(enumerate(blk.net))) as seen, autograd.pause(train_mode=False):
+        Y = blk(X)
     rows = [(INPUT, in_channels, 0, tuple(X.shape), 0)]
-    for i, ((x_shape, y_shape), cb) in enumerate(zip(seen, blk.net), 1):
+    for i, cb in enumerate(blk.net, 1):
+        x_shape, y_shape = seen[i - 1]
         # DenseBlock.forward concatenates the conv's output to its input
         channels = x_shape[1] + y_shape[1]
         rows.append(('卷积块 %d' % i, channels, y_shape[1],
@@ -83,17 +63,12 @@ def dense_block_steps(num_convs=2, growth_rate=10, in_channels=3,
                      tuple(Z.shape), param_count(trans)))
     table = pd.DataFrame([r[1:] for r in rows], columns=COLUMNS,
                          index=pd.Index([r[0] for r in rows], name='步骤'))
-    for col in ('通道数', '新增通道数', '参数数量'):
-        table[col] = table[col].astype('int64')
-    return table
+    return table.astype({c: 'int64' for c in ('通道数', '新增通道数', '参数数量')})
 
 
 def growth_chart(table, title=None):
-    """A bar chart of ``table['通道数']`` (a :func:`dense_block_steps` table).
-
-    The input's channels are grey; each convolution's ``growth_rate`` new
-    channels are stacked in alternating blues; the transition's bar is orange.
-    """
+    """Bars of a :func:`dense_block_steps` table's channels: the input's grey, each
+    convolution's new ones stacked in alternating blues, the transition orange."""
     fig = Figure(figsize=(max(4.0, 0.75 * len(table) + 1.5), 3.0))
     ax = fig.add_subplot(1, 1, 1)
     steps = list(table.index)
@@ -128,30 +103,11 @@ def growth_chart(table, title=None):
 
 def dense_block_explorer(num_convs=2, growth_rate=10, in_channels=3,
                          transition=False, batch_size=4, size=8):
-    """How ``DenseBlock(num_convs, growth_rate)`` grows an input's channels.
-
-    Parameters
-    ----------
-    num_convs : int
-        Convolutions (``conv_block``) in the dense block.
-    growth_rate : int
-        Output channels of each convolution (``num_channels`` in the notes).
-    in_channels : int
-        Channels of the input.
-    transition : bool
-        Follow the block by ``transition_block(channels // 2)``, as DenseNet
-        does between its dense blocks.
-    batch_size, size : int
-        The input is ``(batch_size, in_channels, size, size)``; the notes'
-        example uses ``(4, 3, 8, 8)``.
-
-    Returns
-    -------
-    ExplorerResult
-        ``text``: the output shape, ``in + num_convs × growth = out`` and the
-        parameters; ``table``: :func:`dense_block_steps`; ``figure``: its
-        bar chart.
-    """
+    """How ``DenseBlock(num_convs, growth_rate)`` (``growth_rate`` is the notes'
+    ``num_channels``), optionally followed by ``transition_block``, grows a
+    ``(batch_size, in_channels, size, size)`` input: ``text`` (output shape,
+    ``in + num_convs × growth = out``, parameters), ``table``
+    (:func:`dense_block_steps`) and ``figure`` (:func:`growth_chart`)."""
     table = dense_block_steps(num_convs, growth_rate, in_channels, transition,
                               batch_size, size)
     block_rows = table.drop(index=TRANSITION, errors='ignore')

@@ -1,18 +1,6 @@
-"""GoogLeNet: the plain functions behind the notebook's two explorers and tables.
-
-* :func:`inception_explorer` builds one ``Inception`` block from slider
-  values: per path the output shape and parameters, the concatenated shape,
-  the channel ratio, a bar chart of the channel shares and the block's diagram.
-* :func:`resolution_explorer` runs the whole GoogLeNet at one input size and
-  gives the shape of every module's input and output; below the smallest
-  input for which b5 sees more than 1×1 it raises ValueError with a sentence.
-* :func:`describe_inception` and :func:`inception_table` read channel counts,
-  ratios and parameter counts off the blocks of a built network, so every
-  number the notes state is computed from the code.
-
-Blocks are recognised by their children (``p1_1`` ... ``p4_2``), not by
-class: the notebook defines its own ``Inception`` (the same code as
-``d2lhelpers.models.Inception``, but a different class object).
+"""GoogLeNet: notebook 01's explorers, and the numbers the notes state read off
+a built network. Blocks are recognised by their children (``p1_1`` ...
+``p4_2``), not by class: the notebook defines its own ``Inception`` class.
 """
 import fractions
 import functools
@@ -23,7 +11,7 @@ from matplotlib.figure import Figure
 from mxnet import init, nd
 from mxnet.gluon import nn
 
-from . import LARGEST_INPUT, image, smallest_input
+from . import LARGEST_INPUT, image, recording, smallest_input
 from .. import _gluon, diagram
 from ..checks import check_choice, check_int
 from ..models.googlenet import Inception, googlenet
@@ -35,7 +23,7 @@ __all__ = ['inception_channels', 'channel_ratio', 'reduction', 'describe_incepti
            'b5_larger_than_1x1', 'resolution_explorer', 'inception_blocks',
            'inception_table']
 
-PATH_LAYERS = (('p1_1',), ('p2_1', 'p2_2'), ('p3_1', 'p3_2'), ('p4_1', 'p4_2'))
+PATH_LAYERS = diagram.INCEPTION_PATHS
 PATH_NAMES = ('线路 1：1×1', '线路 2：1×1、3×3', '线路 3：1×1、5×5', '线路 4：池化、1×1')
 PATH_COLORS = ('#3b6c9e', '#b9770e', '#4f8a3c', '#a1456e')
 MODULES = ('b1', 'b2', 'b3', 'b4', 'b5')
@@ -54,9 +42,9 @@ def inception_channels(blk):
     if not _is_inception(blk):
         raise ValueError('%s 不是 Inception 块：它应有子层 p1_1、p2_1、p2_2、p3_1、'
                          'p3_2、p4_1 和 p4_2。' % type(blk).__name__)
-    ch = {n: _gluon.conv_channels(getattr(blk, n))
-          for n in ('p1_1', 'p2_1', 'p2_2', 'p3_1', 'p3_2', 'p4_2')}
-    return (ch['p1_1'], (ch['p2_1'], ch['p2_2']), (ch['p3_1'], ch['p3_2']), ch['p4_2'])
+    c1, c2, c3 = [tuple(_gluon.conv_channels(getattr(blk, n)) for n in p)
+                  for p in PATH_LAYERS[:3]]
+    return c1[0], c2, c3, _gluon.conv_channels(blk.p4_2)
 
 
 def _in_channels(blk):
@@ -98,13 +86,8 @@ def _reduction_sentence(path, kernel, reduced, in_channels):
 
 
 def describe_inception(blk):
-    """One sentence with the block's output channels, ratio and reductions.
-
-    ``blk`` must have seen one forward pass (its input channels are read from
-    its weights), e.g. ``'64 + 128 + 32 + 32 = 256 个输出通道；比例
-    64:128:32:32 = 2:4:1:1；线路 2 在 3×3 卷积之前把 192 个输入通道减到 96 个
-    （96/192 = 1/2）；...'``.
-    """
+    """``'64 + 128 + 32 + 32 = 256 个输出通道；比例 ...；线路 2 ...'``: output
+    channels, ratio and reductions of a block that has seen one forward pass."""
     c1, c2, c3, c4 = inception_channels(blk)
     in_channels = _in_channels(blk)
     outs = (c1, c2[1], c3[1], c4)
@@ -131,24 +114,18 @@ def channel_share_figure(c1, c2, c3, c4):
     ax.set_xlim(0, max(outs) * 1.3)
     ax.set_xlabel('输出通道数（连结后共 %d 个）' % total, fontsize=9)
     ax.set_title('%d 个输出通道在四条线路之间的分配' % total, fontsize=10)
-    for side in ('top', 'right'):
-        ax.spines[side].set_visible(False)
+    ax.spines[['top', 'right']].set_visible(False)
     fig.subplots_adjust(left=0.27, right=0.97, bottom=0.22, top=0.86)
     return fig
 
 
 def inception_explorer(c1=64, c2_0=96, c2_1=128, c3_0=16, c3_1=32, c4=32,
                        in_channels=192, height=12, width=12):
-    """Build ``Inception(c1, (c2_0, c2_1), (c3_0, c3_1), c4)``, run it on one input.
+    """Run ``Inception(c1, (c2_0, c2_1), (c3_0, c3_1), c4)`` on one input.
 
-    The defaults are the first Inception block of b3, which sees a
-    192-channel 12×12 map when GoogLeNet gets a 96×96 image. Returns an
-    ExplorerResult: ``table`` has one row per path (its layers, output shape,
-    parameters, channel share) and a last row for the concatenated output;
-    ``text`` states the channel sum, the ratio between the paths, the
-    reductions of paths 2 and 3 and the parameters; ``figure`` is the channel
-    shares, ``diagram`` the block. Raises ValueError for a count below 1, a
-    channel count above 1024 or a side above 128.
+    Defaults: b3's first block (a 192-channel 12×12 map for a 96×96 image).
+    ``table``: one row per path and one for the concatenation; ``text``: channel
+    sum, ratio, reductions, parameters; ``figure``: channel shares; ``diagram``.
     """
     why = ('Inception 块里每个卷积层至少输出 1 个通道（去掉一条线路要改 Inception 的代码），'
            '上限 %d 让一次计算在笔记本电脑上很快完成。' % MAX_CHANNELS)
@@ -163,15 +140,13 @@ def inception_explorer(c1=64, c2_0=96, c2_1=128, c3_0=16, c3_1=32, c4=32,
     blk = Inception(c1, (c2_0, c2_1), (c3_0, c3_1), c4)
     blk.initialize(init.Zero())  # values do not matter here; leaves the RNG alone
     X = nd.zeros((1, in_channels, height, width))
-    out_shape = tuple(blk(X).shape)
+    with recording({p[-1]: getattr(blk, p[-1]) for p in PATH_LAYERS}) as seen:
+        out_shape = tuple(blk(X).shape)
     outs = (c1, c2_1, c3_1, c4)
     rows = []
     for children, channels in zip(PATH_LAYERS, outs):
         layers = [getattr(blk, n) for n in children]
-        Y = X
-        for layer in layers:
-            Y = layer(Y)
-        rows.append((' → '.join(diagram.layer_label(l) for l in layers), tuple(Y.shape),
+        rows.append((' → '.join(diagram.layer_label(l) for l in layers), seen[children[-1]][1],
                      sum(param_count(l) for l in layers),
                      '%.1f%%' % (100 * channels / sum(outs))))
     rows.append(('在通道维上连结', out_shape, param_count(blk), '100.0%'))
@@ -209,13 +184,8 @@ def _hw(shape):
 
 
 def module_shapes(size):
-    """Input and output shape of b1 ... b5 and the output layer for a ``size``×``size`` image.
-
-    A DataFrame indexed ``b1`` ... ``b5``, ``全连接层`` with columns ``输入形状``,
-    ``输出形状`` and ``参数数量`` (one image of one channel, as Fashion-MNIST).
-    Never raises for ``size`` >= 1: GoogLeNet's pooling layers are padded, so
-    every layer outputs at least 1×1.
-    """
+    """Input/output shapes and parameters of b1 ... b5 and the output layer for one
+    ``size``×``size`` one-channel image (padded pooling: never below 1×1)."""
     size = check_int('size', size, 1, LARGEST_INPUT)
     X, rows = nd.zeros((1, 1, size, size)), []
     for module in _googlenet():
@@ -233,13 +203,8 @@ def _halvings():
 
 
 def b5_larger_than_1x1(net, size):
-    """Whether b5 of the GoogLeNet ``net`` gets a map larger than 1×1 from a ``size``×``size`` image.
-
-    Below the smallest such size, b5's Inception blocks see a single value per
-    channel, so their 3×3 and 5×5 convolutions multiply all but their centre
-    weights with the padding zeros. Use with
-    ``smallest_input(googlenet, fits=b5_larger_than_1x1)``.
-    """
+    """Whether b5 gets a map larger than 1×1 (else its 3×3 and 5×5 convolutions
+    see one value and padding zeros); a ``fits=`` for :func:`smallest_input`."""
     X = image(net, size)
     for module in list(net)[:4]:
         X = module(X)
@@ -247,12 +212,8 @@ def b5_larger_than_1x1(net, size):
 
 
 def resolution_explorer(size=96):
-    """GoogLeNet's module-by-module shapes for a ``size``×``size`` input.
-
-    Returns an ExplorerResult with ``table`` (see :func:`module_shapes`) and
-    ``text``. Raises ValueError with a sentence below the smallest input for
-    which b5 receives more than 1×1, and above 512.
-    """
+    """:func:`module_shapes` and a sentence; ValueError below the smallest input
+    for which b5 gets more than 1×1."""
     table = module_shapes(size)
     inputs = '、'.join('%s %s' % (m, _hw(table.loc[m, '输入形状'])) for m in MODULES)
     smallest = smallest_input(_googlenet(), fits=b5_larger_than_1x1)
@@ -273,10 +234,7 @@ def resolution_explorer(size=96):
 
 # ------------------------------------------------- every Inception block
 def inception_blocks(net, module=None):
-    """``[(name, block)]`` for every Inception block of a GoogLeNet, e.g. ``('b3.1', blk)``.
-
-    ``module='b4'`` keeps the blocks of that module only.
-    """
+    """``[('b3.1', blk), ...]``: the Inception blocks of a GoogLeNet (of ``module``)."""
     check_choice('module', module, (None,) + MODULES)
     found = []
     for name, child in zip(MODULES, net):
@@ -287,48 +245,16 @@ def inception_blocks(net, module=None):
     return found
 
 
-def _block_shapes(net, X, blocks):
-    """``{name: (input shape, output shape)}`` of ``blocks`` in one forward pass of ``net``."""
-    seen, handles = {}, []
-    for name, blk in blocks:
-        def hook(block, inputs, output, name=name):
-            seen.setdefault(name, (tuple(inputs[0].shape), tuple(output.shape)))
-        handles.append(blk.register_forward_hook(hook))
-    try:
-        with _gluon.imperative(net):
-            net(X)
-    finally:
-        for h in handles:
-            h.detach()
-    return seen
-
-
 def inception_table(net, X, variant=None):
-    """Channels and parameters of every Inception block of ``net``, one row each.
-
-    Parameters
-    ----------
-    net : GoogLeNet built by ``googlenet()`` (initialized)
-    X : NDArray or shape tuple
-        The input, which fixes the height and width each block sees.
-    variant : callable or None
-        Another block class taking ``(c1, c2, c3, c4)`` with the same output
-        shape (e.g. an Inception without the 1×1 reductions); adds the column
-        ``变体参数数量``: the parameters of ``variant`` built with each
-        block's channels and run on that block's input.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed ``b3.1`` ... ``b5.2`` (``块``); columns ``输入``, ``c1``,
-        ``c2``, ``c3``, ``c4``, ``输出通道数``, ``比例``, ``参数数量`` and
-        ``单个3×3卷积参数数量`` (the parameters of a single 3×3 convolution
-        with the same input and output channels, for comparison), then
-        ``变体参数数量``.
-    """
+    """Channels and parameters of every Inception block of the initialized
+    ``net`` run on ``X`` (NDArray or shape), one row each, beside a single 3×3
+    convolution with the same channels. ``variant``: a block class taking
+    ``(c1, c2, c3, c4)`` with the same output shape (e.g. without the 1×1
+    reductions); adds its parameters as ``变体参数数量``."""
     X = X if isinstance(X, nd.NDArray) else nd.zeros(tuple(X))
     blocks = inception_blocks(net)
-    shapes = _block_shapes(net, X, blocks)
+    with recording(dict(blocks)) as shapes, _gluon.imperative(net):
+        net(X)
     rows = []
     for name, blk in blocks:
         c1, c2, c3, c4 = inception_channels(blk)

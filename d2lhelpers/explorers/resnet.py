@@ -1,21 +1,13 @@
-"""ResNet: the plain functions behind the notebook's explorer and experiments.
-
-* :func:`residual_explorer` builds one ``Residual`` block from slider values
-  and gives the output shape of every step (conv1, bn1, conv2, bn2, the
-  shortcut, the block) with its diagram; when the main path and the shortcut
-  cannot be added it raises ValueError with the notes' reason: a 1×1
-  convolution is needed to change the shape of the shortcut.
-* The experiments "why depth hurts without shortcuts" and ResNet v1 against
-  v2 live in :mod:`d2lhelpers.experiments`.
-
-Blocks are recognised by their children (``conv1``, ``bn1``, ``conv2``,
-``bn2``, ``conv3``), not by class: the notebook defines its own ``Residual``
-(the same code as ``d2lhelpers.models.Residual``, but a different class).
+"""ResNet: the explorer of one ``Residual`` block (the experiments are in
+:mod:`d2lhelpers.experiments`). Blocks are recognised by their children
+(``conv1`` ... ``conv3``), not by class: the notebook defines its own
+``Residual`` (the same code as ``d2lhelpers.models.Residual``).
 """
 import pandas as pd
 from mxnet import autograd, nd
 from mxnet.base import MXNetError
 
+from . import recording
 from .. import diagram
 from ..checks import check_bool, check_int
 from ..models.resnet import Residual
@@ -32,24 +24,12 @@ STEPS = ('输入', 'conv1', 'bn1', 'conv2', 'bn2', '跨层连接', '块的输出
 COLUMNS = ['层', '输出形状', '参数数量']
 
 
-def _shape(x):
-    return tuple(int(d) for d in x.shape)
-
-
 def residual_steps(blk, X):
-    """Output shape of every step of the residual block ``blk`` for input ``X``.
+    """Label, output shape and parameters of every step (:data:`STEPS`) of the
+    initialized residual block ``blk`` on ``X``, hooked in the real ``forward``.
 
-    ``blk`` is an initialized ``Residual`` (any block with children ``conv1``,
-    ``bn1``, ``conv2``, ``bn2`` and ``conv3``, which may be None). The real
-    ``blk.forward`` runs, with hooks recording what each layer returns.
-
-    Returns a DataFrame indexed by step (``输入``, ``conv1``, ``bn1``,
-    ``conv2``, ``bn2``, ``跨层连接``, ``块的输出``) with columns ``层`` (a
-    short label), ``输出形状`` and ``参数数量``. Raises ValueError, with
-    the notes' reason, when the main path (``bn2``) and the shortcut do not
-    have the same shape, so they cannot be added (NDArray broadcasting would
-    sometimes add them anyway, e.g. 1 channel to 3 channels, and hide the
-    mistake).
+    ValueError with the notes' reason when the main path and the shortcut
+    differ in shape (broadcasting would sometimes add them and hide it).
     """
     missing = [n for n in ('conv1', 'bn1', 'conv2', 'bn2', 'conv3')
                if not hasattr(blk, n)]
@@ -60,29 +40,23 @@ def residual_steps(blk, X):
               'bn2': blk.bn2}
     if blk.conv3 is not None:
         layers['跨层连接'] = blk.conv3
-    shapes, handles = {}, []
-    for step, layer in layers.items():
-        def hook(block, inputs, output, step=step):
-            shapes[step] = _shape(output)
-        handles.append(layer.register_forward_hook(hook))
-    out, error = None, None
-    try:
-        with autograd.pause(train_mode=False):
-            out = blk(X)
-    except MXNetError as err:  # the addition failed; the shapes say why
-        error = err
-    finally:
-        for h in handles:
-            h.detach()
-    shapes['输入'] = _shape(X)
-    shapes.setdefault('跨层连接', _shape(X))
+    out = error = None
+    with recording(layers) as seen:
+        try:
+            with autograd.pause(train_mode=False):
+                out = blk(X)
+        except MXNetError as err:  # the addition failed; the shapes say why
+            error = err
+    shapes = {step: io[1] for step, io in seen.items()}
+    shapes['输入'] = tuple(X.shape)
+    shapes.setdefault('跨层连接', tuple(X.shape))
     main, shortcut = shapes.get('bn2'), shapes['跨层连接']
     if main != shortcut:
         raise ValueError('主路径输出 %s，跨层连接却是 %s，两者无法相加：%s'
                          % (main, shortcut, NEEDS_1X1)) from error
     if error is not None:
         raise error
-    shapes['块的输出'] = _shape(out)
+    shapes['块的输出'] = tuple(out.shape)
     labels = {step: diagram.layer_label(layer) for step, layer in layers.items()}
     labels.update({'输入': '输入', 'bn1': 'BatchNorm, ReLU', '块的输出': 'ReLU(Y + X)'})
     labels.setdefault('跨层连接', '恒等映射')
@@ -95,16 +69,9 @@ def residual_steps(blk, X):
 
 def residual_explorer(num_channels=6, use_1x1conv=True, strides=2,
                       in_channels=3, size=6, batch_size=4, draw=True):
-    """Build ``Residual(num_channels, use_1x1conv, strides)`` and show its steps.
-
-    The input is a ``(batch_size, in_channels, size, size)`` batch. Returns an
-    ExplorerResult: ``table`` is :func:`residual_steps`, ``text`` sums it up,
-    ``diagram`` is the block's diagram (None when ``draw`` is False). Raises
-    ValueError with a sentence for impossible combinations (channels or size
-    change without the 1×1 convolution) and for values that are not whole
-    numbers within the explorer's range (channels up to 256, size up to 64,
-    batch up to 16: a few megabytes).
-    """
+    """``Residual(num_channels, use_1x1conv, strides)`` on a ``(batch_size,
+    in_channels, size, size)`` batch: ``table`` (:func:`residual_steps`),
+    ``text`` and, if ``draw``, ``diagram``; bounds keep it to a few megabytes."""
     num_channels = check_int('num_channels', num_channels, 1, 256)
     use_1x1conv = check_bool('use_1x1conv', use_1x1conv)
     strides = check_int('strides', strides, 1, 8)
