@@ -4,11 +4,10 @@ The files are found, verified and downloaded by :mod:`d2lhelpers.datafiles`;
 this module turns the arrays into Gluon ``DataLoader``s and figures.
 
 Speed: the uint8 arrays stay in memory and ``_Batchify`` converts and resizes
-a whole batch in numpy (bilinear resizing is separable: two matrix products)
-and hands it to MXNet without a copy. On our 2-core CPU a 128-image batch at
-96x96 costs ~2 ms of CPU, against ~10 ms with ``BilinearResize2D`` and ~15 ms
-with d2lzh's per-image ``transforms.Resize`` (a ResNet-18 step on that batch:
-~3 s of CPU); ``benchmarks/data_pipeline.py`` measures it.
+a whole batch in numpy (bilinear resizing is separable: two matrix products),
+handing it to MXNet without a copy: ~2 ms of CPU for 128 images at 96x96,
+against ~10 ms with ``BilinearResize2D`` and ~15 ms with d2lzh's per-image
+``transforms.Resize`` (``benchmarks/data_pipeline.py``).
 """
 import numpy as np
 import mxnet as mx
@@ -21,14 +20,14 @@ from .datafiles import (DataError, REPO_ROOT, load_fashion_mnist_arrays,  # noqa
 # d2lzh's labels, as the book prints them under the pictures.
 TEXT_LABELS = ('t-shirt', 'trouser', 'pullover', 'dress', 'coat',
                'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot')
+TEXT_LABELS_ZH = ('T恤', '裤子', '套衫', '连衣裙', '外套',
+                  '凉鞋', '衬衫', '运动鞋', '包', '短靴')  # the book's Chinese names
 MAX_IMAGE_SIZE = 512  # resize=: the book's largest input is 224
 
 
 def balanced_indices(labels, n, what='subset'):
-    """``n`` indices of ``labels``, spread as evenly as possible over classes.
-
-    Deterministic: the same labels and ``n`` give the same (sorted) indices.
-    """
+    """``n`` sorted indices of ``labels``, as evenly spread over classes as
+    possible; the same labels and ``n`` always give the same indices."""
     labels = np.asarray(labels)
     n = check_int(what, n, 1, len(labels),
                   why='这份数据一共只有 %d 张图像。' % len(labels))
@@ -51,26 +50,9 @@ def balanced_indices(labels, n, what='subset'):
     return np.sort(np.concatenate(chosen))
 
 
-class _ArrayDataset(gluon.data.Dataset):
-    """uint8 images and int labels held in memory; items are numpy."""
-
-    def __init__(self, images, labels):
-        self._images, self._labels = images, labels
-
-    def __getitem__(self, idx):
-        return self._images[idx], self._labels[idx]
-
-    def __len__(self):
-        return len(self._labels)
-
-
 def _bilinear_matrix(n_in, n_out):
-    """``(n_out, n_in)`` weights of 1-D bilinear interpolation.
-
-    Pixel centres sit at half-integers (``align_corners=False``), as in OpenCV
-    and so in ``transforms.Resize``; the result equals
-    ``mx.nd.contrib.BilinearResize2D(..., align_corners=False)``.
-    """
+    """``(n_out, n_in)`` weights of 1-D bilinear interpolation, pixel centres at
+    half-integers as ``transforms.Resize`` and ``BilinearResize2D(align_corners=False)``."""
     x = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0)
     lo = np.minimum(np.floor(x).astype(np.int64), n_in - 1)
     hi = np.minimum(lo + 1, n_in - 1)
@@ -82,13 +64,7 @@ def _bilinear_matrix(n_in, n_out):
 
 
 class _Batchify:
-    """Stack a batch, scale to [0, 1] and resize it, all at once, in numpy.
-
-    Bilinear resizing is separable, so a batch is resized by two matrix
-    products (rows, then columns), and the result is handed to MXNet without
-    a copy. ``benchmarks/data_pipeline.py`` compares this with
-    ``BilinearResize2D`` and with per-image ``transforms.Resize``.
-    """
+    """Stack a batch, scale to [0, 1] and resize it at once in numpy (see above)."""
 
     def __init__(self, size=None, in_size=28):
         self.size = size
@@ -133,14 +109,10 @@ class _EpochShuffler(gluon.data.Sampler):
 def load_data_fashion_mnist(batch_size, resize=None, root=None, subset=None,
                             test_subset=None, shuffle=True, seed=0,
                             num_workers=0):
-    """Fashion-MNIST as ``(train_iter, test_iter)`` Gluon ``DataLoader``s.
-
-    Batches are ``X`` float32 ``(batch, 1, H, W)`` in [0, 1] (``H = W =
-    resize``, default 28) and ``y`` int32 labels. ``subset``/``test_subset``
-    take a deterministic class-balanced sample of that many images. The
-    training order is reproducible from ``seed`` and changes every epoch; the
-    test iterator is in file order. Both keep the last, smaller batch.
-    """
+    """``(train_iter, test_iter)`` of float32 ``(batch, 1, resize, resize)`` images in
+    [0, 1] and int32 labels, the last short batch kept. ``subset``/``test_subset``:
+    a fixed class-balanced sample; the training order follows ``seed`` and
+    changes every epoch, the test order is the file's."""
     batch_size = check_int('batch_size', batch_size, 1, 60000,
                            why='请传入一个正整数，例如 256（训练集一共 60000 张图像）。')
     if resize is not None:
@@ -161,18 +133,19 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None, subset=None,
     batchify = _Batchify(resize)
     common = dict(batch_size=batch_size, last_batch='keep',
                   batchify_fn=batchify, num_workers=num_workers)
-    train_ds = _ArrayDataset(*train)
+    train_ds = gluon.data.ArrayDataset(*train)  # numpy items
     sampler = (_EpochShuffler(len(train_ds), seed) if shuffle
                else gluon.data.SequentialSampler(len(train_ds)))
     train_iter = gluon.data.DataLoader(train_ds, sampler=sampler, **common)
-    test_iter = gluon.data.DataLoader(_ArrayDataset(*test), shuffle=False,
+    test_iter = gluon.data.DataLoader(gluon.data.ArrayDataset(*test), shuffle=False,
                                       **common)
     return train_iter, test_iter
 
 
-def get_fashion_mnist_labels(labels):
-    """Text labels (``'t-shirt'``, ...) for class numbers (int, list, numpy
-    or NDArray); always a list."""
+def get_fashion_mnist_labels(labels, chinese=False):
+    """Text labels (``'t-shirt'``, ... as d2lzh prints them, or ``'T恤'``, ...
+    with ``chinese=True``) for class numbers (int, list, numpy or NDArray);
+    always a list."""
     if isinstance(labels, mx.nd.NDArray):
         labels = labels.asnumpy()
     flat = np.asarray(labels).reshape(-1)
@@ -180,17 +153,14 @@ def get_fashion_mnist_labels(labels):
                       or flat.min() < 0 or flat.max() > 9):
         raise ValueError('Fashion-MNIST 的类别编号是 0 到 9 的整数，收到的是 %r；'
                          '请传入 0 到 9 之间的类别编号。' % (labels,))
-    return [TEXT_LABELS[int(i)] for i in flat]
+    names = TEXT_LABELS_ZH if check_bool('chinese', chinese) else TEXT_LABELS
+    return [names[int(i)] for i in flat]
 
 
 def show_fashion_mnist(images, labels, ncols=None, scale=1.5):
-    """Draw ``images`` in a grid with their text labels; return the Figure.
-
-    ``images``: NDArray or numpy, ``(N, 28, 28)``, ``(N, 1, H, W)`` or one
-    image. ``labels``: class numbers, text, or None. In a notebook write
-    ``_ = show_fashion_mnist(...)``, or the figure is shown twice (once by the
-    inline backend, once as the cell's value).
-    """
+    """Draw ``images`` (``(N, H, W)``, ``(N, 1, H, W)`` or one) in a grid titled
+    with ``labels`` (class numbers, shown in Chinese, text or None); returns
+    the Figure: write ``_ = show_fashion_mnist(...)``, or it is shown twice."""
     import matplotlib.pyplot as plt  # only plotting code pays for it
 
     if isinstance(images, mx.nd.NDArray):
@@ -215,7 +185,7 @@ def show_fashion_mnist(images, labels, ncols=None, scale=1.5):
             labels = labels.asnumpy()
         labels = list(np.asarray(labels).reshape(-1))
         if not all(isinstance(t, str) for t in labels):
-            labels = get_fashion_mnist_labels(labels)
+            labels = get_fashion_mnist_labels(labels, chinese=True)
         if len(labels) != n:
             raise ValueError('有 %d 张图像，却有 %d 个标签；请传入同样多的标签，或者 '
                              'labels=None。' % (n, len(labels)))

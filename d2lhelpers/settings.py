@@ -1,31 +1,18 @@
 """The one home of settings: the ``D2L_*`` environment, and what each mode trains.
 
-The environment (read here and nowhere else, each variable with one parser):
+Read here and nowhere else, each with one parser: ``D2L_MODE`` (``book``,
+``quick``, ``smoke``; unset: by device), ``D2L_DEVICE`` (``cpu`` forces the
+CPU), ``D2L_OFFLINE`` (never touch the network), ``D2L_DATA_DIR`` (a directory
+holding Fashion-MNIST), ``D2L_NO_SYSTEM_DATA`` (skip MXNet's cache and Debian's
+data set, as on a machine without them) and ``OMP_NUM_THREADS``. Booleans
+accept ``1/true/yes/on`` and ``0/false/no/off`` or nothing; anything else is
+refused with a sentence, never guessed.
 
-==================  =========================================================
-``D2L_MODE``        ``book``, ``quick`` or ``smoke``; unset: by device
-``D2L_DEVICE``      ``cpu`` forces the CPU; ``auto`` or unset: a GPU if any
-``D2L_OFFLINE``     a boolean: never touch the network
-``D2L_DATA_DIR``    a directory holding the four Fashion-MNIST files
-``D2L_NO_SYSTEM_DATA``  a boolean: skip MXNet's cache and Debian's data set
-                    (so the tests can run as on a machine without them)
-==================  =========================================================
-
-Booleans accept ``1/true/yes/on`` and ``0/false/no/off`` (any case) or
-nothing; anything else is refused with a sentence, never guessed.
-
-Three modes:
-
-* ``book``: the settings of d2l-zh v1 (5 epochs at 96x96 on a GPU);
-* ``quick``: a few minutes of training on a 2-core CPU (measured figures in
-  ``benchmarks/README.md``);
-* ``smoke``: a few batches, so that CI and the browser tests can execute every
-  notebook in seconds. Its accuracy means nothing.
-
-The mode follows the notebook's device (GPU: book, CPU: quick) unless
-``D2L_MODE`` says otherwise. The notebooks never test the mode themselves:
-training cells ask :func:`training_settings`, experiment cells ask
-:func:`experiment` for their sizes.
+Modes: ``book`` is d2l-zh v1 (5 epochs at 96x96 on a GPU); ``quick`` a few
+minutes on a 2-core CPU (figures in ``benchmarks/README.md``); ``smoke`` a few
+batches, so that CI can execute every notebook. The mode follows the
+notebook's device unless ``D2L_MODE`` says otherwise; notebooks never test it
+themselves: they ask :func:`training_settings` and :func:`experiment`.
 """
 import dataclasses
 import os
@@ -274,6 +261,10 @@ EXPERIMENTS = {
     'depth': {
         'quick': dict(num_steps=60, batch_size=64),
         'smoke': dict(num_steps=3, batch_size=16)},
+    # 03: plain and residual networks of several depths, same batches and steps.
+    'depth_sweep': {
+        'quick': dict(depths=(4, 8, 16, 24), num_steps=30, batch_size=32, num_channels=8),
+        'smoke': dict(depths=(1, 2), num_steps=2, batch_size=8, num_channels=4)},
     # 03: ResNet v1 against v2 on the same images.
     'resnet_v1_v2': {
         'quick': dict(num_epochs=2, train_subset=6000, test_subset=1000),

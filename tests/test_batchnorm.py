@@ -148,15 +148,15 @@ def test_moving_average_update_rule():
 def test_batch_norm_rejects_other_ranks_in_both_modes(shape, training):
     X = nd.zeros(shape)
     with autograd.record(train_mode=training):
-        with pytest.raises(ValueError, match=r'2-D input .* 4-D input .* got '
-                                             r'shape ' + re.escape(str(shape))):
+        with pytest.raises(ValueError, match=r'二维的.*四维的.*得到形状 '
+                                             + re.escape(str(shape))):
             batch_norm(X, nd.ones((1, 3)), nd.zeros((1, 3)), nd.zeros((1, 3)),
                        nd.zeros((1, 3)), eps=1e-5, momentum=0.9)
 
 
 @pytest.mark.parametrize('num_dims', [1, 3, 5])
 def test_block_rejects_other_num_dims(num_dims):
-    with pytest.raises(ValueError, match='num_dims must be 2 .* or 4'):
+    with pytest.raises(ValueError, match='num_dims 只能是 2.*或 4'):
         BatchNorm(3, num_dims=num_dims)
 
 
@@ -164,8 +164,8 @@ def test_block_rejects_other_num_dims(num_dims):
 def test_block_rejects_an_input_of_the_other_rank(num_dims, shape):
     layer = BatchNorm(3, num_dims=num_dims)
     layer.initialize()
-    with pytest.raises(ValueError, match='built for %d-D inputs but got shape'
-                                         % num_dims):
+    with pytest.raises(ValueError, match='是为 %d 维输入构造的，却得到形状 .*'
+                                         'num_dims=%d' % (num_dims, len(shape))):
         layer(nd.zeros(shape))
 
 

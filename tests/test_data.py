@@ -161,13 +161,18 @@ def test_text_labels():
         data.get_fashion_mnist_labels([10])
 
 
+def test_chinese_text_labels():
+    assert data.get_fashion_mnist_labels([0, 2, 9], chinese=True) == ['T恤', '套衫', '短靴']
+    assert len(set(data.TEXT_LABELS_ZH)) == len(data.TEXT_LABELS) == 10
+
+
 def test_show_fashion_mnist_returns_a_titled_figure(world):
     import matplotlib.pyplot as plt
     _, test_iter = data.load_data_fashion_mnist(12, root=SUBSET_DIR)
     X, y = next(iter(test_iter))
     fig = data.show_fashion_mnist(X, y, ncols=5)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles == data.get_fashion_mnist_labels(y)
+    assert titles == data.get_fashion_mnist_labels(y, chinese=True)
     assert len(fig.axes) == 15  # 3 rows of 5
     plt.close(fig)
     arrays = data.load_fashion_mnist_arrays(root=SUBSET_DIR)

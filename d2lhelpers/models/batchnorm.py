@@ -14,9 +14,9 @@ def batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum):
     # 两种模式都先检查输入的维数（d2l 里是训练模式下的一句 assert）
     if len(X.shape) not in (2, 4):
         raise ValueError(
-            'batch_norm expects a 2-D input (batch, features) after a '
-            'Dense layer or a 4-D input (batch, channels, height, width) '
-            'after a Conv2D layer, but got shape %s.' % (X.shape,))
+            'batch_norm 的输入应当是二维的（批量大小, 特征数，接在全连接层之后）'
+            '或四维的（批量大小, 通道, 高, 宽，接在卷积层之后），'
+            '这里却得到形状 %s。' % (X.shape,))
     # 通过 autograd 判断当前是训练模式还是预测模式
     if not autograd.is_training():
         # 预测模式：直接使用移动平均得到的均值和方差
@@ -42,8 +42,8 @@ class BatchNorm(nn.Block):
     def __init__(self, num_features, num_dims, **kwargs):
         super(BatchNorm, self).__init__(**kwargs)
         if num_dims not in (2, 4):
-            raise ValueError('num_dims must be 2 (after a Dense layer) or 4 '
-                             '(after a Conv2D layer), not %r.' % (num_dims,))
+            raise ValueError('num_dims 只能是 2（接在全连接层之后）或 4'
+                             '（接在卷积层之后），不能是 %r。' % (num_dims,))
         if num_dims == 2:
             shape = (1, num_features)
         else:
@@ -58,9 +58,9 @@ class BatchNorm(nn.Block):
     def forward(self, X):
         if len(X.shape) != len(self.moving_mean.shape):
             raise ValueError(
-                'This BatchNorm was built for %d-D inputs but got shape %s; '
-                'use num_dims=%d.' % (len(self.moving_mean.shape), X.shape,
-                                      len(X.shape)))
+                '这个 BatchNorm 层是为 %d 维输入构造的，却得到形状 %s 的输入；'
+                '请用 num_dims=%d 构造。' % (len(self.moving_mean.shape),
+                                          X.shape, len(X.shape)))
         # 如果X不在内存上，将moving_mean和moving_var复制到X所在显存上
         if self.moving_mean.context != X.context:
             self.moving_mean = self.moving_mean.copyto(X.context)
