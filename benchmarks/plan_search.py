@@ -29,7 +29,8 @@ from mxnet import gluon, init, nd
 
 from d2lhelpers import models
 from d2lhelpers.data import load_data_fashion_mnist, load_fashion_mnist_arrays
-from d2lhelpers._gluon import compile_if_possible, train_step
+from d2lhelpers._gluon import train_step
+from d2lhelpers.hybrid import compile_if_possible
 import contextlib
 
 NETS = {

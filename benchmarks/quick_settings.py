@@ -32,7 +32,7 @@ MARK = ('<!-- quick-settings:start -->', '<!-- quick-settings:end -->')
 def run(section, seed=0):
     s = d2lh.training_settings(section, 'quick')
     mx.random.seed(seed)
-    train_iter, test_iter = s.load_data()
+    train_iter, test_iter = d2lh.load_data_fashion_mnist(**s.data_args)
     net = d2lh.models.NETWORKS[section]()
     ctx = d2lh.try_gpu()
     net.initialize(force_reinit=True, ctx=ctx, init=init.Xavier())

@@ -117,7 +117,7 @@ def measure_step(model, size, data):
     import mxnet as mx
     import numpy as np
     from mxnet import gluon, nd
-    from d2lhelpers import _gluon
+    from d2lhelpers import _gluon, hybrid
     ctx = mx.cpu()
     arrays = np.load(data)
     batches = [(nd.array(X, ctx=ctx), nd.array(y, ctx=ctx, dtype='int32'))
@@ -126,7 +126,7 @@ def measure_step(model, size, data):
     trainer = _trainer(net)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     with contextlib.ExitStack() as stack:
-        runner, why_not = _gluon.compile_if_possible(net, loss, batches[0][0], stack)
+        runner, why_not = hybrid.compile_if_possible(net, loss, batches[0][0], stack)
         for i, (X, y) in enumerate(batches):
             if i == WARMUP:
                 nd.waitall()

@@ -1,7 +1,7 @@
 """The only module that touches Gluon's private attributes (children, own
 parameters, layer settings, hybridization state), so that a change of MXNet
 version is a change of this file; also the one training step
-(:func:`train_step`) and the one way to compile (:func:`compile_if_possible`).
+(:func:`train_step`); the one way to compile is ``hybrid.compile_if_possible``.
 """
 import contextlib
 
@@ -11,8 +11,7 @@ from mxnet.gluon import HybridBlock, nn
 __all__ = ['children', 'walk', 'own_param_names', 'is_layer', 'conv_channels',
            'uninitialized_params', 'imperative', 'hybrid_blocks',
            'is_hybridized', 'kept_hybridization', 'kept_state',
-           'conv_kind', 'is_pooling', 'layer_config', 'train_step',
-           'compile_if_possible']
+           'conv_kind', 'is_pooling', 'layer_config', 'train_step']
 
 
 def children(block):
@@ -119,23 +118,6 @@ def train_step(net, loss, trainer, Xs, ys, batch_size):
         l.backward()
     trainer.step(batch_size)
     return losses, outputs
-
-
-def compile_if_possible(net, loss, example, stack, hybridize=True):
-    """``(block to run, None)`` with ``net`` and ``loss`` compiled while the
-    ``ExitStack`` ``stack`` is open, or ``(net, reason)``: the (Chinese)
-    sentence why ``net`` runs as written. ``example``: a batch on its device;
-    ``loss``: None when predicting only."""
-    from .hybrid import NotHybridizable, hybridized  # hybrid builds on this module
-    if not hybridize:
-        return net, 'hybridize=False，按写法（命令式）执行。'
-    try:
-        runner = stack.enter_context(hybridized(net, example))
-    except NotHybridizable as e:
-        return net, str(e)
-    if loss is not None:
-        loss.hybridize(static_alloc=True, static_shape=True)
-    return runner, None
 
 
 def layer_config(layer):

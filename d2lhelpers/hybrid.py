@@ -7,7 +7,8 @@ sharing every layer and parameter: ``nn.Sequential`` becomes
 chapter does by hand). Training the twin trains ``net``, 1.06x to 2.08x faster
 on 2 cores. A block that cannot be traced (the from-scratch ``BatchNorm``)
 raises ``NotHybridizable`` saying which and why. Callers go through
-:func:`d2lhelpers._gluon.compile_if_possible`.
+:func:`compile_if_possible` (the one entry point train_ch5, throughput and
+the benchmarks use).
 """
 import contextlib
 import types
@@ -98,3 +99,19 @@ def hybridized(net, example):
             raise NotHybridizable('这个网络无法追踪成计算图（%s: %s）；%s' % (
                 type(e).__name__, e, _AS_WRITTEN)) from e
         yield runner
+
+
+def compile_if_possible(net, loss, example, stack, hybridize=True):
+    """``(block to run, None)`` with ``net`` and ``loss`` compiled while the
+    ``ExitStack`` ``stack`` is open, or ``(net, reason)``: the (Chinese)
+    sentence why ``net`` runs as written. ``example``: a batch on its device;
+    ``loss``: None when predicting only."""
+    if not hybridize:
+        return net, 'hybridize=False，按写法（命令式）执行。'
+    try:
+        runner = stack.enter_context(hybridized(net, example))
+    except NotHybridizable as e:
+        return net, str(e)
+    if loss is not None:
+        loss.hybridize(static_alloc=True, static_shape=True)
+    return runner, None

@@ -98,14 +98,19 @@ def current_mode(ctx=None):
     """``D2L_MODE`` if set, else ``book`` when ``ctx`` is a GPU and ``quick`` otherwise.
 
     ``ctx`` is the device (or list of devices) the notebook trains on; None
-    asks :func:`d2lhelpers.try_gpu`.
+    asks MXNet whether it sees a GPU (pass the notebook's ``ctx``: a GPU that
+    is listed but unusable makes ``try_gpu`` fall back to the CPU).
     """
     mode = _env_choice('D2L_MODE', MODES, '删除后按设备选择')
     if mode:
         return mode
-    if ctx is None:
-        from .context import try_gpu
-        ctx = try_gpu()
+    if ctx is None:  # no device given: is there a GPU MXNet can see?
+        import mxnet as mx  # not at module level: _threads reads this module first
+        try:
+            gpus = 0 if cpu_forced() else mx.context.num_gpus()
+        except mx.base.MXNetError:  # CPU-only build or no driver
+            gpus = 0
+        return 'book' if gpus else 'quick'
     ctxs = ctx if isinstance(ctx, (list, tuple)) else [ctx]
     return 'book' if ctxs and all(c.device_type == 'gpu' for c in ctxs) else 'quick'
 
@@ -171,12 +176,11 @@ class TrainSettings:
                    momentum, self.num_epochs, self.batch_size, self.image_size,
                    self.image_size, train, test))
 
-    def load_data(self, root=None):
-        """``(train_iter, test_iter)`` for these settings."""
-        from .data import load_data_fashion_mnist
-        return load_data_fashion_mnist(
-            self.batch_size, resize=self.resize, root=root,
-            subset=self.train_subset, test_subset=self.test_subset)
+    @property
+    def data_args(self):
+        """The loader's arguments: ``d2lh.load_data_fashion_mnist(**s.data_args)``."""
+        return dict(batch_size=self.batch_size, resize=self.resize,
+                    subset=self.train_subset, test_subset=self.test_subset)
 
 
 # d2l-zh v1's settings; the book reports these test accuracies after 5 epochs:

@@ -9,7 +9,7 @@ import time
 
 from mxnet import autograd, gluon, nd
 
-from . import _gluon
+from . import _gluon, hybrid
 from .checks import check_bool, check_elements, check_int
 from .cost import model_cost
 from .train import devices
@@ -66,7 +66,7 @@ def training_throughput(net, image_shape, batch_size=128, ctx=None, steps=5,
     # A tiny learning rate: the update runs as in training, the weights barely move.
     trainer = gluon.Trainer(params, 'sgd', {'learning_rate': 1e-8})
     with _gluon.kept_state(net), contextlib.ExitStack() as stack:
-        runner, why_not = _gluon.compile_if_possible(net, loss, X, stack, hybridize)
+        runner, why_not = hybrid.compile_if_possible(net, loss, X, stack, hybridize)
         rate = _images_per_second(
             lambda: _gluon.train_step(runner, loss, trainer, [X], [y], batch_size),
             batch_size, steps, warmup)
@@ -78,7 +78,7 @@ def inference_throughput(net, image_shape, batch_size=128, ctx=None, steps=5,
     """``(images per second, compiled)`` of predictions of ``net`` (see above)."""
     X = _batch(net, image_shape, batch_size, ctx, steps, warmup, hybridize)
     with contextlib.ExitStack() as stack:
-        runner, why_not = _gluon.compile_if_possible(net, None, X, stack, hybridize)
+        runner, why_not = hybrid.compile_if_possible(net, None, X, stack, hybridize)
 
         def predict():
             with autograd.predict_mode():

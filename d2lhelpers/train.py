@@ -20,7 +20,7 @@ import time
 import mxnet as mx
 from mxnet import autograd, gluon, nd
 
-from . import _gluon
+from . import _gluon, hybrid
 from .checks import check_bool, check_choice, check_int, check_number
 
 __all__ = ['train_ch5', 'evaluate_accuracy', 'training_steps', 'devices',
@@ -177,7 +177,7 @@ def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs,
                 for batch, (X, y) in enumerate(train_iter, 1):
                     Xs, ys = _split(X, y, ctxs)
                     if runner is None:  # first batch: compile and check it
-                        runner, why_not = _gluon.compile_if_possible(
+                        runner, why_not = hybrid.compile_if_possible(
                             net, loss, Xs[0], compiled, hybridize)
                         if why_not:
                             print('未编译：' + why_not)

@@ -164,9 +164,9 @@ def test_compile_if_possible_is_the_one_entry_point():
     X, _ = batch(28, n=2)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     with contextlib.ExitStack() as stack:
-        runner, why_not = _gluon.compile_if_possible(net, loss, X, stack)
+        runner, why_not = hybrid.compile_if_possible(net, loss, X, stack)
         assert why_not is None and _gluon.is_hybridized(runner)
         assert _gluon.is_hybridized(loss)
-        runner, why_not = _gluon.compile_if_possible(net, loss, X, stack, hybridize=False)
+        runner, why_not = hybrid.compile_if_possible(net, loss, X, stack, hybridize=False)
         assert runner is net and why_not.startswith('hybridize=False')
     assert not any(map(_gluon.is_hybridized, _gluon.hybrid_blocks(net)))
