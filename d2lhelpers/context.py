@@ -4,14 +4,39 @@ import mxnet as mx
 from .settings import cpu_forced as _cpu_forced, omp_threads
 
 
-def num_gpus():
-    """GPUs MXNet can use: 0 with a CPU-only build, no GPU, or ``D2L_DEVICE=cpu``."""
-    if _cpu_forced():
-        return 0
+def visible_gpus():
+    """GPUs MXNet sees, whatever ``D2L_DEVICE`` says: 0 with a CPU-only build or no driver."""
     try:
         return mx.context.num_gpus()
     except mx.base.MXNetError:  # CPU-only build or no driver
         return 0
+
+
+def num_gpus():
+    """GPUs MXNet can use: 0 with a CPU-only build, no GPU, or ``D2L_DEVICE=cpu``."""
+    return 0 if _cpu_forced() else visible_gpus()
+
+
+def devices(ctx, one=False):
+    """``ctx`` (None: the CPU) as a list of this machine's devices; ``one``: exactly one."""
+    ctxs = [mx.cpu()] if ctx is None else list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
+    if not ctxs:
+        raise ValueError('ctx 是空的列表；请传入一个设备（例如 ctx = d2lh.try_gpu()）'
+                         '或几个设备的列表。')
+    if one and len(ctxs) > 1:
+        raise ValueError('这里只用一个设备，收到的是 %d 个；请传入其中一个，例如 ctx[0]。'
+                         % len(ctxs))
+    gpus = visible_gpus()
+    for c in ctxs:
+        if not isinstance(c, mx.Context):
+            raise ValueError('ctx 应是 MXNet 的设备，例如 mx.cpu()、mx.gpu(0) 或 '
+                             'd2lh.try_gpu() 的结果；收到的是 %r（%s）。'
+                             % (c, type(c).__name__))
+        if c.device_type == 'gpu' and c.device_id >= gpus:
+            raise ValueError('这台机器上没有设备 %s，只有 %s；请用 ctx = d2lh.try_gpu()，'
+                             '没有 GPU 时它返回 cpu(0)。' % (c, ', '.join(
+                                 ['cpu(0)'] + ['gpu(%d)' % i for i in range(gpus)])))
+    return ctxs
 
 
 def try_gpu(i=0):

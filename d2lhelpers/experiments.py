@@ -16,7 +16,8 @@ from mxnet.gluon import nn
 
 from . import _gluon
 from .checks import check_int, check_number
-from .train import devices, evaluate_accuracy, training_steps
+from .context import devices
+from .train import evaluate_accuracy, training_steps
 
 __all__ = ['convergence_curves', 'plot_convergence', 'conv_grad_norms',
            'train_losses', 'plot_grad_norms', 'plot_losses', 'depth_figure']

@@ -12,7 +12,7 @@ from mxnet import autograd, gluon, nd
 from . import _gluon, hybrid
 from .checks import check_bool, check_elements, check_int
 from .cost import model_cost
-from .train import devices
+from .context import devices
 
 __all__ = ['training_throughput', 'inference_throughput', 'MEMORY_BUDGET']
 

@@ -17,13 +17,13 @@ import contextlib
 import math
 import time
 
-import mxnet as mx
 from mxnet import autograd, gluon, nd
 
 from . import _gluon, hybrid
 from .checks import check_bool, check_choice, check_int, check_number
+from .context import devices
 
-__all__ = ['train_ch5', 'evaluate_accuracy', 'training_steps', 'devices',
+__all__ = ['train_ch5', 'evaluate_accuracy', 'training_steps',
            'TrainingDiverged', 'last_history', 'EXPLODES']
 
 last_history = []  # the latest train_ch5 call's history, also after a stop
@@ -40,31 +40,6 @@ class TrainingDiverged(FloatingPointError):
     def __init__(self, message, history):
         super().__init__(message)
         self.history = history
-
-
-def devices(ctx, one=False):
-    """``ctx`` (None: the CPU) as a list of this machine's devices; ``one``: exactly one."""
-    ctxs = [mx.cpu()] if ctx is None else list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
-    if not ctxs:
-        raise ValueError('ctx 是空的列表；请传入一个设备（例如 ctx = d2lh.try_gpu()）'
-                         '或几个设备的列表。')
-    if one and len(ctxs) > 1:
-        raise ValueError('这里只用一个设备，收到的是 %d 个；请传入其中一个，例如 ctx[0]。'
-                         % len(ctxs))
-    try:
-        gpus = mx.context.num_gpus()
-    except mx.base.MXNetError:  # CPU-only build or no driver
-        gpus = 0
-    for c in ctxs:
-        if not isinstance(c, mx.Context):
-            raise ValueError('ctx 应是 MXNet 的设备，例如 mx.cpu()、mx.gpu(0) 或 '
-                             'd2lh.try_gpu() 的结果；收到的是 %r（%s）。'
-                             % (c, type(c).__name__))
-        if c.device_type == 'gpu' and c.device_id >= gpus:
-            raise ValueError('这台机器上没有设备 %s，只有 %s；请用 ctx = d2lh.try_gpu()，'
-                             '没有 GPU 时它返回 cpu(0)。' % (c, ', '.join(
-                                 ['cpu(0)'] + ['gpu(%d)' % i for i in range(gpus)])))
-    return ctxs
 
 
 def _split(X, y, ctxs):
