@@ -9,11 +9,12 @@ OMP_THREADS = configure_threads()
 
 # The rest imports mxnet, so it comes after the thread setup.
 from . import (cost, data, diagram, experiments, explorers, hybrid,  # noqa: E402
-               models, settings, shapes, throughput, train, widgets)
+               models, plan, settings, shapes, throughput, train, widgets)
 from .context import try_gpu, try_all_gpus, describe_device  # noqa: E402
 from .data import (load_data_fashion_mnist, get_fashion_mnist_labels,  # noqa: E402
                    show_fashion_mnist)
 from .settings import training_settings  # noqa: E402
+from .plan import plan_training  # noqa: E402
 from .shapes import shape_table, param_count  # noqa: E402
 from .train import train_ch5, evaluate_accuracy, TrainingDiverged  # noqa: E402
 from .widgets import Explorer  # noqa: E402

@@ -4,7 +4,8 @@ Read here and nowhere else, each with one parser: ``D2L_MODE`` (``book``,
 ``quick``, ``smoke``; unset: by device), ``D2L_DEVICE`` (``cpu`` forces the
 CPU), ``D2L_OFFLINE`` (never touch the network), ``D2L_DATA_DIR`` (a directory
 holding Fashion-MNIST), ``D2L_NO_SYSTEM_DATA`` (skip MXNet's cache and Debian's
-data set, as on a machine without them) and ``OMP_NUM_THREADS``. Booleans
+data set, as on a machine without them), ``D2L_FULL_PLAN`` (never shrink a
+training plan on a slow machine) and ``OMP_NUM_THREADS``. Booleans
 accept ``1/true/yes/on`` and ``0/false/no/off`` or nothing; anything else is
 refused with a sentence, never guessed.
 
@@ -15,13 +16,14 @@ notebook's device unless ``D2L_MODE`` says otherwise; notebooks never test it
 themselves: they ask :func:`training_settings` and :func:`experiment`.
 """
 import dataclasses
+import math
 import os
 import types
 from pathlib import Path
 
 __all__ = ['MODES', 'SECTIONS', 'TrainSettings', 'current_mode',
            'training_settings', 'experiment', 'describe_mode', 'settings_table', 'env_flag', 'offline',
-           'cpu_forced', 'data_dir', 'skip_system_data', 'omp_threads']
+           'cpu_forced', 'data_dir', 'skip_system_data', 'full_plan_forced', 'omp_threads']
 
 MODES = ('book', 'quick', 'smoke')
 _TRUE = ('1', 'true', 'yes', 'on')
@@ -74,6 +76,11 @@ def data_dir():
 def skip_system_data():
     """True when ``D2L_NO_SYSTEM_DATA`` asks to ignore data outside the repository."""
     return env_flag('D2L_NO_SYSTEM_DATA')
+
+
+def full_plan_forced():
+    """True when ``D2L_FULL_PLAN`` asks to train the full plan however slow the machine."""
+    return env_flag('D2L_FULL_PLAN')
 
 
 def omp_threads():
@@ -144,13 +151,19 @@ class TrainSettings:
     section: str
     mode: str
     lr: float
-    num_epochs: int
     batch_size: int
+    num_epochs: int = None      # the book's way of saying how long; or:
+    train_images: int = None    # a fixed number of training images (the quick plans)
     image_size: int = 28        # Fashion-MNIST is 28x28; other sizes are resized
     train_subset: int = None    # None trains on all 60,000 images
     test_subset: int = None     # None tests on all 10,000 images
     momentum: float = 0.0       # plain SGD, as in the book, unless set
+    weight_decay: float = 0.0
     optimizer: str = 'sgd'      # the gluon.Trainer optimizer name
+    warmup_steps: int = 0       # cosine schedule only: linear warm-up from 0
+    schedule: str = 'constant'  # 'constant' (the book) or 'cosine' (to 0 at the last step)
+    budget_minutes: float = None  # shrink the plan to this on a slow CPU (see plan.py)
+    seed: int = 0               # MXNet, numpy and the loader's shuffling
 
     @property
     def resize(self):
@@ -158,29 +171,57 @@ class TrainSettings:
         return None if self.image_size == 28 else self.image_size
 
     @property
+    def num_steps(self):
+        """Training steps of the full plan when it is counted in images, else None (epochs)."""
+        return math.ceil(self.train_images / self.batch_size) if self.train_images else None
+
+    @property
     def optimizer_params(self):
-        """The ``gluon.Trainer`` parameters: ``Trainer(params, s.optimizer, s.optimizer_params)``."""
+        """The ``gluon.Trainer`` parameters without a schedule: learning rate,
+        momentum and weight decay when set."""
         params = {'learning_rate': self.lr}
         if self.momentum:
             params['momentum'] = self.momentum
+        if self.weight_decay:
+            params['wd'] = self.weight_decay
         return params
 
+    def lr_scheduler(self, num_steps):
+        """The learning-rate schedule over ``num_steps`` updates (an
+        ``mxnet.lr_scheduler`` object), or None for a constant rate."""
+        if self.schedule == 'constant':
+            return None
+        import mxnet as mx  # not at module level: _threads reads this module first
+        warmup = min(self.warmup_steps, max(0, num_steps - 1))
+        return mx.lr_scheduler.CosineScheduler(
+            max_update=max(num_steps, 1), base_lr=self.lr, final_lr=0,
+            warmup_steps=warmup, warmup_mode='linear')
+
     def describe(self):
-        """One Chinese line for the notebooks: mode, optimizer, lr, epochs, batch, input, data."""
+        """One Chinese line for the notebooks: mode, optimizer, schedule, length, batch, input, data."""
         train = ('%d 张' % self.train_subset) if self.train_subset else '全部 60000 张'
         test = ('%d 张' % self.test_subset) if self.test_subset else '全部 10000 张'
-        momentum = ('，动量 %g' % self.momentum) if self.momentum else ''
-        return ('%s（%s）：%s，学习率 %g%s，%d 个迭代周期，批量大小 %d，输入 %d×%d，'
-                '训练图像 %s，测试图像 %s'
+        extras = ''
+        if self.momentum:
+            extras += '，动量 %g' % self.momentum
+        if self.weight_decay:
+            extras += '，权重衰减 %g' % self.weight_decay
+        if self.schedule == 'cosine':
+            extras += '，余弦学习率（先用 %d 步线性预热）' % self.warmup_steps
+        length = ('共训练 %s 张图像' % format(self.train_images, ',') if self.train_images
+                  else '%d 个迭代周期' % self.num_epochs)
+        return ('%s（%s）：%s，学习率 %g%s，%s，批量大小 %d，输入 %d×%d，'
+                '训练集 %s，测试集 %s'
                 % (_MODE_NAMES[self.mode], self.section, self.optimizer, self.lr,
-                   momentum, self.num_epochs, self.batch_size, self.image_size,
+                   extras, length, self.batch_size, self.image_size,
                    self.image_size, train, test))
 
     @property
     def data_args(self):
         """The loader's arguments: ``d2lh.load_data_fashion_mnist(**s.data_args)``."""
         return dict(batch_size=self.batch_size, resize=self.resize,
-                    subset=self.train_subset, test_subset=self.test_subset)
+                    subset=self.train_subset, test_subset=self.test_subset,
+                    seed=self.seed)
 
 
 # d2l-zh v1's settings; the book reports these test accuracies after 5 epochs:
@@ -193,24 +234,29 @@ BOOK = {
     'densenet': dict(lr=0.1, num_epochs=5, batch_size=256, image_size=96),
 }
 
-# Measured on the 2-core CI machine: see benchmarks/README.md.
-# GoogLeNet has no batch normalization: with plain SGD it sits on a plateau
-# for most of its first epoch (one epoch at 28x28: test acc 0.35-0.50 with
-# lr 0.1, 0.60 with momentum 0.9), so its quick setting uses Adam (0.82 after
-# one epoch; 0.843 after two epochs on a 40,000-image subset, 71 s).
-# DenseNet cannot take 28x28 input (the third transition pools a 1x1 map).
+# The quick plans: each costs at most what two minutes of training buy on the
+# reference machine of benchmarks/README.md (a 2-core AVX-512 CPU) and reaches
+# the accuracy measured there with benchmarks/plan_search.py (seeded, full
+# test set). Cosine schedule to 0 after a linear warm-up; Xavier init.
+_PLAN = dict(schedule='cosine', budget_minutes=2)
 QUICK = {
-    'googlenet': dict(lr=0.001, optimizer='adam', num_epochs=2, batch_size=128),
-    # BN-LeNet at the book's lr 1.0: test acc 0.705, 0.821, 0.806, 0.623 over
-    # four epochs (the moving statistics cannot follow such large steps);
-    # lr 0.5: 0.748, 0.826, 0.852.
-    'batchnorm': dict(lr=0.5, num_epochs=3, batch_size=256),
-    'resnet': dict(lr=0.1, num_epochs=2, batch_size=128),
-    'densenet': dict(lr=0.1, num_epochs=2, batch_size=128, image_size=48),
+    # Smallest input that gives b5 2x2 maps (28x28 gives 1x1); no BN: Adam.
+    'googlenet': dict(_PLAN, image_size=33, batch_size=128, optimizer='adam',
+                      lr=0.002, warmup_steps=100, train_images=86_000),
+    # Both BN-LeNets (the notes' layer and nn.BatchNorm) use this plan.
+    'batchnorm': dict(_PLAN, batch_size=256, optimizer='sgd', lr=0.1, momentum=0.9,
+                      warmup_steps=50, train_images=240_000),
+    'resnet': dict(_PLAN, batch_size=128, optimizer='adam', lr=0.002,
+                   warmup_steps=100, train_images=150_000),
+    # 32x32: DenseNet needs at least 29x29 (04's lesson).
+    'densenet': dict(_PLAN, image_size=32, batch_size=128, optimizer='sgd', lr=0.1,
+                     momentum=0.9, weight_decay=5e-4, warmup_steps=100,
+                     train_images=240_000),
 }
 
 # A couple of batches: enough to execute every line of a training cell.
-SMOKE = dict(num_epochs=1, batch_size=32, train_subset=64, test_subset=100)
+SMOKE = dict(num_epochs=1, train_images=None, budget_minutes=None, batch_size=32,
+             train_subset=64, test_subset=100)
 
 SECTIONS = tuple(BOOK)
 
@@ -236,8 +282,9 @@ def training_settings(section, mode=None, ctx=None):
 
 _TABLE_COLUMNS = {
     'section': '节', 'mode': '模式', 'optimizer': '优化算法', 'lr': '学习率',
-    'momentum': '动量', 'num_epochs': '迭代周期', 'batch_size': '批量大小',
-    'image_size': '输入高宽', 'train_subset': '训练图像数', 'test_subset': '测试图像数'}
+    'momentum': '动量', 'weight_decay': '权重衰减', 'schedule': '学习率调度',
+    'num_epochs': '迭代周期', 'train_images': '训练图像总数', 'batch_size': '批量大小',
+    'image_size': '输入高宽', 'train_subset': '训练集大小', 'test_subset': '测试集大小'}
 
 
 def settings_table(modes=('book', 'quick')):
@@ -246,8 +293,11 @@ def settings_table(modes=('book', 'quick')):
     rows = [dataclasses.asdict(training_settings(section, mode))
             for section in SECTIONS for mode in modes]
     table = pd.DataFrame(rows)[list(_TABLE_COLUMNS)].rename(columns=_TABLE_COLUMNS)
-    for column in ('训练图像数', '测试图像数'):  # None means all images
+    for column in ('训练集大小', '测试集大小'):  # None means all images
         table[column] = table[column].map(lambda n: '全部' if pd.isna(n) else int(n))
+    for column in ('迭代周期', '训练图像总数'):  # a plan gives one or the other
+        table[column] = table[column].map(lambda n: '—' if pd.isna(n) else int(n))
+    table['学习率调度'] = table['学习率调度'].map({'constant': '不变', 'cosine': '余弦'})
     return table.set_index(['节', '模式'])
 
 
@@ -259,8 +309,14 @@ EXPERIMENTS = {
     # 02: convergence with and without batch normalization.
     'bn_convergence': {
         'quick': dict(num_steps=200, eval_every=20, train_subset=25600,
-                      test_subset=2000),
-        'smoke': dict(num_steps=4, eval_every=2, train_subset=64, test_subset=100)},
+                      test_subset=2000, lr=0.5),
+        'smoke': dict(num_steps=4, eval_every=2, train_subset=64, test_subset=100,
+                      lr=0.5)},
+    # 02, exercise 2: both LeNets at several learning rates, on bn_convergence's
+    # images (100 steps: about 4 s a run on the 2-core machine, 8 runs).
+    'bn_learning_rates': {
+        'quick': dict(num_steps=100, learning_rates=(0.5, 2.0, 8.0, 32.0)),
+        'smoke': dict(num_steps=2, learning_rates=(0.5, 8.0))},
     # 03: a deep plain network against a residual one, step by step.
     'depth': {
         'quick': dict(num_steps=60, batch_size=64),

@@ -22,6 +22,7 @@ from mxnet import autograd, gluon, nd
 from . import _gluon, hybrid
 from .checks import check_bool, check_choice, check_int, check_number
 from .context import devices
+from .plan import OVERRUN
 
 __all__ = ['train_ch5', 'evaluate_accuracy', 'training_steps',
            'TrainingDiverged', 'last_history', 'EXPLODES']
@@ -103,26 +104,33 @@ def _in_notebook():
     return shell is not None and type(shell).__name__ == 'ZMQInteractiveShell'
 
 
-def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs,
-              progress=None, check_every=None, hybridize=True):
+def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs=None,
+              progress=None, check_every=None, hybridize=True, plan=None):
     """Train ``net`` with softmax cross-entropy; return the per-epoch history.
 
     Arguments as in d2lzh, except: ``batch_size`` is unused, kept so d2lzh's
     calls run unchanged (each step normalises by the batch actually seen);
-    ``ctx`` may be a list of devices (data parallel). ``progress``: see
+    ``ctx`` may be a list of devices (data parallel). Give ``num_epochs`` or
+    ``plan`` (a :class:`d2lhelpers.plan.TrainingPlan`): exactly
+    ``plan.num_steps`` steps, the last epoch cut short, and a stop with a
+    sentence at ``plan.time_limit`` seconds. ``progress``: see
     :class:`Progress` (None: 'notebook' in a notebook, else 'text');
     ``check_every``: batches between loss reads (default about 20 per epoch,
     at most 10 apart); ``hybridize``: run compiled if possible (``net`` is
     left as it was). Returns, and keeps as :data:`last_history`, one dict
     ``epoch, loss, train_acc, test_acc, time`` (with the test, as d2lzh),
-    ``train_time`` per epoch. ValueError before the first step for a bad
-    argument, device, empty ``train_iter`` or labels outside the outputs;
-    ``TrainingDiverged`` when the loss diverges.
+    ``train_time``, ``steps`` per epoch. ValueError before the first step
+    for a bad argument, device, empty ``train_iter`` or labels outside the
+    outputs; ``TrainingDiverged`` when the loss diverges.
     """
     global last_history
     ctxs = devices(ctx)
-    check_int('num_epochs', num_epochs, 1)
     check_int('batch_size', batch_size, 1)
+    if (num_epochs is None) == (plan is None):
+        raise ValueError('请给出 num_epochs（训练几个迭代周期）或 plan（d2lh.plan_training '
+                         '制定的训练计划）两者之一。')
+    if plan is None:
+        check_int('num_epochs', num_epochs, 1)
     if not isinstance(trainer, gluon.Trainer):
         raise ValueError('trainer 应是 gluon.Trainer，收到的是 %s。' % type(trainer).__name__)
     check_number('学习率 trainer.learning_rate', trainer.learning_rate, 0)
@@ -131,25 +139,32 @@ def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs,
     num_batches = len(train_iter)
     if num_batches == 0:
         raise ValueError(_EMPTY)
+    num_steps = plan.num_steps if plan else num_epochs * num_batches
+    time_limit = plan.time_limit if plan else None
+    num_epochs = math.ceil(num_steps / num_batches)
     if check_every is None:
         check_every = max(1, min(10, num_batches // 20))
     check_int('check_every', check_every, 1)
     if progress is None:
         progress = 'notebook' if _in_notebook() else 'text'
-    reporter = Progress(progress, num_epochs, num_batches)
+    reporter = Progress(progress, num_steps, num_batches)
     print('training on', ', '.join(str(c) for c in ctxs))
     history = last_history = []
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
-    epoch = batch = 0
+    epoch = batch = step = 0
     runner = limit = None
+    began = time.time()
     # On leaving, net gets back its own hybridization state.
     with contextlib.ExitStack() as compiled:
         try:
-            for epoch in range(1, num_epochs + 1):
+            while step < num_steps:
+                epoch += 1
+                epoch_batches = min(num_batches, num_steps - step)
                 loss_sum = [nd.zeros((1,), ctx=c) for c in ctxs]
                 correct = [nd.zeros((1,), ctx=c) for c in ctxs]
-                n, start = 0, time.time()
-                for batch, (X, y) in enumerate(train_iter, 1):
+                n, start, batch = 0, time.time(), 0
+                for X, y in train_iter:
+                    batch += 1
                     Xs, ys = _split(X, y, ctxs)
                     if runner is None:  # first batch: compile and check it
                         runner, why_not = hybrid.compile_if_possible(
@@ -163,10 +178,19 @@ def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs,
                         loss_sum[k] += l.sum()
                         correct[k] += _num_correct(y_hat, y_k)
                     n += X.shape[0]
-                    if batch % check_every == 0 or batch == num_batches:
+                    step += 1
+                    last = batch == epoch_batches
+                    if batch % check_every == 0 or last:
                         train_l = _total(loss_sum) / n
                         _check_loss(train_l, limit, epoch, batch, trainer, history)
-                        reporter.batch(epoch, batch, train_l, _total(correct) / n)
+                        reporter.batch(epoch, batch, epoch_batches, step, train_l,
+                                       _total(correct) / n)
+                        if time_limit and time.time() - began > time_limit and not last:
+                            print(_overran(time_limit, step, num_steps))
+                            num_steps = step
+                            break
+                    if last:
+                        break
                 if n == 0:
                     raise ValueError(_EMPTY)
                 train_l, train_acc = _total(loss_sum) / n, _total(correct) / n
@@ -175,7 +199,7 @@ def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs,
                 test_acc = evaluate_accuracy(test_iter, runner, ctxs)
                 record = dict(epoch=epoch, loss=train_l, train_acc=train_acc,
                               test_acc=test_acc, time=time.time() - start,
-                              train_time=train_time)
+                              train_time=train_time, steps=step)
                 history.append(record)
                 print('epoch %d, loss %.4f, train acc %.3f, test acc %.3f, '
                       'time %.1f sec' % (epoch, train_l, train_acc, test_acc,
@@ -183,11 +207,19 @@ def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs,
                 reporter.epoch(record)
         except KeyboardInterrupt:
             nd.waitall()  # let queued updates finish so the weights are consistent
-            print('训练在第 %d 个迭代周期（第 %d/%d 个批量）被中断。网络保留了到此为止训练出的'
-                  '权重；已完成的 %d 个迭代周期的记录在 d2lh.train.last_history 里。'
-                  % (epoch, batch, num_batches, len(history)))
+            print('训练在第 %d 个迭代周期（第 %d/%d 个批量，计划的第 %d/%d 步）被中断。网络'
+                  '保留了到此为止训练出的权重；已完成的 %d 个迭代周期的记录在 '
+                  'd2lh.train.last_history 里。'
+                  % (epoch, batch, epoch_batches, step, num_steps, len(history)))
             raise
     return history
+
+
+def _overran(time_limit, step, num_steps):
+    return ('训练已用时 %s，超过了计划时间的 %.1f 倍（这台机器在训练中变慢了，例如有别的程序'
+            '在运行），所以在第 %d/%d 步提前停止，准确率会比完整计划低。关掉别的程序后重新'
+            '训练，或者用 plan_training(..., full_plan=True) 不限时间。'
+            % (_clock(time_limit), OVERRUN, step, num_steps))
 
 
 def _num_classes(net, X, y):
@@ -231,8 +263,9 @@ class Progress:
     its text mode redraws with ``\\r`` on stderr, and its units are English.
     """
 
-    def __init__(self, mode, num_epochs, num_batches):
-        self.mode, self.num_epochs, self.num_batches = mode, num_epochs, num_batches
+    def __init__(self, mode, num_steps, num_batches):
+        self.mode, self.num_steps, self.num_batches = mode, num_steps, num_batches
+        self.num_epochs = math.ceil(num_steps / num_batches)
         self.start, self.quarter = time.time(), 0
         if mode == 'notebook':
             from IPython.display import DisplayHandle
@@ -241,34 +274,33 @@ class Progress:
             plt.close(self.fig)  # shown through the display handle only
             self.points = {'训练损失': [], '训练准确率': [], '测试准确率': []}
             self.bar, self.plot = DisplayHandle(), DisplayHandle()
-            self.bar.display(self._bar(0, '迭代周期 1/%d' % num_epochs))
+            self.bar.display(self._bar(0, '迭代周期 1/%d' % self.num_epochs))
             self.plot.display(self._draw())
 
-    def times(self, epoch, batch):
-        done = (epoch - 1) * self.num_batches + batch
+    def times(self, step):
         elapsed = time.time() - self.start
-        left = elapsed * (self.num_epochs * self.num_batches - done) / max(done, 1)
+        left = elapsed * (self.num_steps - step) / max(step, 1)
         return '已用 %s，预计还需 %s' % (_clock(elapsed), _clock(left))
 
-    def batch(self, epoch, batch, loss, acc):
+    def batch(self, epoch, batch, epoch_batches, step, loss, acc):
         line = '迭代周期 %d/%d：第 %d/%d 个批量，训练损失 %.4f，训练准确率 %.3f，%s' % (
-            epoch, self.num_epochs, batch, self.num_batches, loss, acc,
-            self.times(epoch, batch))
-        quarter = 4 * batch // self.num_batches
-        if self.mode == 'text' and self.num_batches >= 8 and self.quarter < quarter < 4:
+            epoch, self.num_epochs, batch, epoch_batches, loss, acc, self.times(step))
+        quarter = 4 * batch // epoch_batches
+        if self.mode == 'text' and epoch_batches >= 8 and self.quarter < quarter < 4:
             self.quarter = quarter
             print('  ' + line, flush=True)
         elif self.mode == 'notebook':
             x = epoch - 1 + batch / self.num_batches
             self.points['训练损失'].append((x, loss))
             self.points['训练准确率'].append((x, acc))
-            self.bar.update(self._bar(batch / self.num_batches, line))
+            self.bar.update(self._bar(step / self.num_steps, line))
             self.plot.update(self._draw())
 
     def epoch(self, record):
         self.quarter = 0
         if self.mode == 'notebook':
-            self.points['测试准确率'].append((record['epoch'], record['test_acc']))
+            self.points['测试准确率'].append((record['steps'] / self.num_batches,
+                                         record['test_acc']))
             self.plot.update(self._draw())
 
     def _bar(self, done, text):
@@ -284,7 +316,7 @@ class Progress:
             if pts:
                 ax.plot(*zip(*pts), fmt, label=name)
         ax.set_xlabel('迭代周期')
-        ax.set_xlim(0, self.num_epochs)
+        ax.set_xlim(0, self.num_steps / self.num_batches)
         ax.grid(True)
         if any(self.points.values()):
             ax.legend()

@@ -94,13 +94,21 @@ def test_data_dir(monkeypatch, tmp_path):
 
 
 def test_describe_is_one_chinese_line():
-    line = settings.training_settings('densenet', 'quick').describe()
-    assert '快速设置' in line and 'densenet' in line and '48×48' in line
-    assert '学习率 0.1' in line and '\n' not in line
+    s = settings.training_settings('densenet', 'quick')
+    line = s.describe()
+    size = s.image_size
+    assert '快速设置' in line and 'densenet' in line and '%d×%d' % (size, size) in line
+    assert '学习率 %g' % s.lr in line and '\n' not in line
+    assert '共训练 %s 张图像' % format(s.train_images, ',') in line
+    assert '余弦学习率' in line and '权重衰减 %g' % s.weight_decay in line
+    book = settings.training_settings('densenet', 'book').describe()
+    assert '5 个迭代周期' in book and '余弦' not in book
 
 
 def test_settings_table_has_chinese_columns():
     table = settings.settings_table()
     assert {'学习率', '批量大小', '输入高宽'} <= set(table.columns)
-    assert table.loc[('densenet', 'quick'), '输入高宽'] == 48
-    assert table.loc[('resnet', 'book'), '训练图像数'] == '全部'
+    assert table.loc[('densenet', 'quick'), '输入高宽'] == settings.QUICK['densenet']['image_size']
+    assert table.loc[('densenet', 'quick'), '学习率调度'] == '余弦'
+    assert table.loc[('densenet', 'book'), '训练图像总数'] == '—'
+    assert table.loc[('resnet', 'book'), '训练集大小'] == '全部'

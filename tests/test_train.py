@@ -113,7 +113,7 @@ def test_stop_raises_again_keeps_weights_and_history(capsys):
     with pytest.raises(KeyboardInterrupt):
         train.train_ch5(net, InterruptingIter(train_iter, at_epoch=3), test_iter,
                         100, trainer, mx.cpu(), 5, progress='text')
-    assert '训练在第 3 个迭代周期（第 2/20 个批量）被中断' in capsys.readouterr().out
+    assert '训练在第 3 个迭代周期（第 2/20 个批量，计划的第 42/100 步）被中断' in capsys.readouterr().out
     assert [h['epoch'] for h in train.last_history] == [1, 2]
     # The weights are the trained ones: accuracy is well above chance (0.1).
     assert train.evaluate_accuracy(test_iter, net) > 0.4
@@ -210,7 +210,7 @@ def trainer_for(net, lr=0.1):
     (dict(num_epochs=-1), 'num_epochs 应在.*1.*收到的是 -1'),
     (dict(num_epochs=2.5), 'num_epochs 应是整数'),
     (dict(num_epochs='2'), 'num_epochs 应是整数'),
-    (dict(num_epochs=None), 'num_epochs 应是整数'),
+    (dict(num_epochs=None), '请给出 num_epochs（训练几个迭代周期）或 plan'),
     (dict(ctx=[]), 'ctx 是空的列表'),
     (dict(ctx='cpu'), r"ctx 应是 MXNet 的设备，例如 mx\.cpu\(\)"),
     (dict(ctx=mx.gpu(3)), r'这台机器上没有设备 gpu\(3\)，只有 cpu\(0\)'),
@@ -238,24 +238,24 @@ def test_evaluate_accuracy_names_a_missing_device():
 def test_progress_tells_elapsed_and_remaining_time(monkeypatch, capsys):
     clock = [1000.0]
     monkeypatch.setattr(train.time, 'time', lambda: clock[0])
-    progress = train.Progress('text', 2, 10)
+    progress = train.Progress('text', 20, 10)  # 20 steps, 10 batches an epoch
     clock[0] += 30  # 5 of 20 batches in 30 s: 90 s to go
-    progress.batch(1, 5, 0.5, 0.8)
+    progress.batch(1, 5, 10, 5, 0.5, 0.8)
     line = capsys.readouterr().out
     assert line.startswith('  迭代周期 1/2：第 5/10 个批量，训练损失 0.5000，训练准确率 0.800')
     assert line.rstrip().endswith('已用 0:30，预计还需 1:30')
     clock[0] += 3600
-    assert progress.times(2, 5) == '已用 1:00:30，预计还需 20:10'
+    assert progress.times(15) == '已用 1:00:30，预计还需 20:10'
 
 
 def test_notebook_bar_tells_the_times_too(monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(train.time, 'time', lambda: clock[0])
-    progress = train.Progress('notebook', 1, 4)
+    progress = train.Progress('notebook', 4, 4)
     shown = []
     monkeypatch.setattr(progress, '_bar', lambda done, text: shown.append((done, text)))
     clock[0] += 10
-    progress.batch(1, 1, 2.3, 0.1)
+    progress.batch(1, 1, 4, 1, 2.3, 0.1)
     assert shown == [(0.25, '迭代周期 1/1：第 1/4 个批量，训练损失 2.3000，训练准确率 0.100，'
                             '已用 0:10，预计还需 0:30')]
     assert progress.points['训练损失'] == [(0.25, 2.3)]

@@ -1,0 +1,131 @@
+"""A training plan that tells the time: measure a few batches, announce, fit a budget.
+
+``plan_training`` times a few real training steps of the learner's network
+on this machine (on test-set batches, so the training order is untouched;
+weights and BatchNorm statistics are restored afterwards) and prints the plan
+in one Chinese line: steps, images, images per second here, expected minutes.
+When the settings carry a time budget (the quick settings: two minutes of
+training on the reference machine of ``benchmarks/README.md``) and the full
+plan would take more than ``SHRINK_ABOVE`` times the budget here, the plan
+shrinks to fit the budget and says so; ``full_plan=True`` or
+``D2L_FULL_PLAN=1`` keeps it. ``train_ch5(..., plan=plan)`` then runs exactly
+``plan.num_steps`` steps and stops at ``plan.time_limit`` (``OVERRUN`` times
+the announced time) if the machine gets slower while training.
+"""
+import contextlib
+import dataclasses
+import itertools
+import math
+import time
+
+from mxnet import autograd, gluon, nd
+
+from . import _gluon, hybrid, settings
+from .checks import check_bool, check_int
+from .context import devices
+
+__all__ = ['TrainingPlan', 'plan_training', 'SHRINK_ABOVE', 'OVERRUN']
+
+SHRINK_ABOVE = 1.5   # shrink when the full plan needs more than 1.5 x the budget (3 of 2 minutes)
+OVERRUN = 1.2        # training stops at 1.2 x the announced time
+_WARMUP, _TIMED = 2, 4  # measured steps: the first ones compile and allocate
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingPlan:
+    """What ``train_ch5`` will do: ``num_steps`` updates of ``batch_size`` images,
+    expected to take ``seconds`` here (training and the test after each epoch),
+    stopped at ``time_limit`` seconds (None: never)."""
+    num_steps: int
+    batch_size: int
+    full_steps: int
+    images_per_second: float
+    seconds: float
+    time_limit: float = None
+
+    @property
+    def num_images(self):
+        return self.num_steps * self.batch_size
+
+    @property
+    def shrunk(self):
+        return self.num_steps < self.full_steps
+
+
+def _measure(net, batches, settings_, ctx):
+    """Seconds per training step and per test batch of ``net`` on ``batches``."""
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    params = [p for p in net.collect_params().values() if p.grad_req != 'null']
+    trainer = gluon.Trainer(params, settings_.optimizer, settings_.optimizer_params)
+    batches = [(X.as_in_context(ctx), y.as_in_context(ctx)) for X, y in batches]
+    with _gluon.kept_state(net), contextlib.ExitStack() as stack:
+        runner, _ = hybrid.compile_if_possible(net, loss, batches[0][0], stack)
+        times = []
+        for X, y in batches:
+            start = time.perf_counter()
+            _gluon.train_step(runner, loss, trainer, [X], [y], X.shape[0])
+            nd.waitall()
+            times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for X, _ in batches[_WARMUP:]:
+            with autograd.predict_mode():
+                runner(X)
+        nd.waitall()
+        predict = (time.perf_counter() - start) / (len(batches) - _WARMUP)
+    return sum(times[_WARMUP:]) / (len(times) - _WARMUP), predict
+
+
+def _minutes(seconds):
+    return '%.1f 分钟' % (seconds / 60) if seconds >= 60 else '%.0f 秒' % seconds
+
+
+def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
+    """Measure, announce and return the :class:`TrainingPlan` of settings ``s``
+    (a ``TrainSettings``) for the initialized ``net`` on ``ctx`` (one device or
+    the first of a list). ``full_plan``: keep the full plan on a slow machine
+    (None: the ``D2L_FULL_PLAN`` environment variable)."""
+    ctx = devices(ctx)[0]
+    if full_plan is None:
+        full_plan = settings.full_plan_forced()
+    check_bool('full_plan', full_plan)
+    num_batches, test_batches = len(train_iter), len(test_iter)
+    if num_batches == 0 or test_batches == 0:
+        raise ValueError('数据迭代器是空的，无法制定训练计划；请检查数据集和批量大小'
+                         '（例如 subset 不能小于 batch_size）。')
+    full_steps = s.num_steps if s.num_steps else s.num_epochs * num_batches
+    check_int('训练步数', full_steps, 1)
+    batch_size = s.batch_size
+    # Test batches have the training batches' shape and preprocessing, and
+    # reading them moves no random state: the training order stays the seed's.
+    batches = list(itertools.islice(itertools.cycle(test_iter), _WARMUP + _TIMED))
+    step_s, predict_s = _measure(net, batches, s, ctx)
+
+    def seconds(steps):  # training plus one test pass per (started) epoch
+        return steps * step_s + math.ceil(steps / num_batches) * test_batches * predict_s
+
+    num_steps, expected = full_steps, seconds(full_steps)
+    budget = s.budget_minutes * 60 if s.budget_minutes else None
+    if budget and not full_plan and expected > SHRINK_ABOVE * budget:
+        while num_steps > 1 and seconds(num_steps) > budget:
+            num_steps = max(1, int(num_steps * budget / seconds(num_steps)))
+        expected = seconds(num_steps)
+    plan = TrainingPlan(num_steps=num_steps, batch_size=batch_size, full_steps=full_steps,
+                        images_per_second=batch_size / step_s, seconds=expected,
+                        time_limit=OVERRUN * expected if budget and not full_plan else None)
+    print(describe_plan(plan, num_batches, seconds(full_steps)))
+    return plan
+
+
+def describe_plan(plan, num_batches, full_seconds):
+    """The plan in Chinese: one line, two when it was shrunk."""
+    line = ('训练计划：%d 步 × 批量 %d = %s 张图像（约 %.1f 个迭代周期）；本机实测每秒训练 %s 张'
+            '图像，预计 %s（含每个迭代周期末在测试集上的评估）。'
+            % (plan.num_steps, plan.batch_size, format(plan.num_images, ','),
+               plan.num_steps / num_batches, format(round(plan.images_per_second), ','),
+               _minutes(plan.seconds)))
+    if plan.shrunk:
+        line += ('\n这台机器较慢：完整计划（%d 步）预计要 %s，所以缩短到约 %s，测试准确率会比完整计划'
+                 '低。要按完整计划训练，调用 plan_training(..., full_plan=True)，或者设置环境变量 '
+                 'D2L_FULL_PLAN=1。' % (plan.full_steps, _minutes(full_seconds),
+                                      _minutes(plan.seconds)))
+    return line
