@@ -49,10 +49,11 @@ subset: $(STAMP)
 	$(BIN)/python data/make_subset.py
 
 # Re-execute notebooks and store their outputs the way nbval sees them, under
-# the quick setting a CPU learner gets: make store-outputs NB=notebooks/01_googlenet.ipynb
+# the quick setting a CPU learner gets, with full plans (never shrunk, even
+# on a busy machine): make store-outputs NB=notebooks/01_googlenet.ipynb
 NB ?= notebooks/*.ipynb
 store-outputs: $(STAMP)
-	D2L_MODE=quick $(BIN)/python tools/store_outputs.py $(NB)
+	D2L_MODE=quick D2L_FULL_PLAN=1 $(BIN)/python tools/store_outputs.py $(NB)
 
 # Speed against the d2lzh loop and PyTorch (benchmarks/README.md). PyTorch goes
 # into its own environment, .venv-bench, never into the project's.

@@ -19,7 +19,8 @@ that differs opens already marked modified; ``tests/test_notebook_files.py``
 checks this).
 
 Run through ``make store-outputs NB=notebooks/xx.ipynb`` (``D2L_MODE=quick``:
-stored outputs are what a CPU learner sees).
+stored outputs are what a CPU learner sees; ``D2L_FULL_PLAN=1``: the full
+training plans, as on the reference machine).
 """
 import argparse
 import os
@@ -155,7 +156,8 @@ def main():
                         help='seconds one cell may take')
     args = parser.parse_args()
     for path in args.notebooks:
-        print('%s (D2L_MODE=%s)' % (path, os.environ.get('D2L_MODE', 'unset')))
+        print('%s (D2L_MODE=%s, D2L_FULL_PLAN=%s)' % (path, os.environ.get('D2L_MODE', 'unset'),
+                                                     os.environ.get('D2L_FULL_PLAN', 'unset')))
         start = time.time()
         try:
             store(path, args.timeout)
