@@ -9,7 +9,7 @@ OMP_THREADS = configure_threads()
 
 # The rest imports mxnet, so it comes after the thread setup.
 from . import (cost, data, diagram, experiments, explorers, hybrid,  # noqa: E402
-               models, plan, settings, shapes, throughput, train, widgets)
+               models, plan, settings, shapes, throughput, timeline, train, widgets)
 from .context import try_gpu, try_all_gpus, describe_device  # noqa: E402
 from .data import (load_data_fashion_mnist, get_fashion_mnist_labels,  # noqa: E402
                    show_fashion_mnist)
