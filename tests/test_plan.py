@@ -101,6 +101,17 @@ def test_no_budget_no_shrinking(monkeypatch):
     assert plan_training(net, train_iter, test_iter, s, mx.cpu()).num_steps == 1000
 
 
+def test_a_net_not_yet_run_is_planned_and_initialized_as_training_would():
+    s = quick_like()
+    net, train_iter, test_iter = setup(s)
+    fresh = small_net()
+    mx.random.seed(0)
+    fresh.initialize(init=init.Xavier(), ctx=mx.cpu())  # shapes unknown: deferred
+    plan = plan_training(fresh, train_iter, test_iter, s, mx.cpu())
+    assert plan.num_steps == 10
+    assert fresh[0].weight.data().shape == (8, 1, 3, 3)
+
+
 def test_bad_full_plan_value_is_a_sentence():
     s = quick_like()
     net, train_iter, test_iter = setup(s)
