@@ -18,10 +18,16 @@ NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / 'notebooks'
 
 # What each section's notebook must define (the notes' code).
 REQUIRED = {
-    '01_googlenet.ipynb': ['Inception', 'googlenet'],
-    '02_batch_norm.ipynb': ['batch_norm', 'BatchNorm', 'lenet_bn'],
-    '03_resnet.ipynb': ['Residual', 'resnet_block', 'resnet18', 'ResidualV2', 'resnet_block_v2', 'resnet18_v2', 'PlainBlock', 'deep_cnn'],
-    '04_densenet.ipynb': ['conv_block', 'DenseBlock', 'transition_block', 'densenet'],
+    '01_googlenet.ipynb': ['Inception', 'googlenet', 'basic_conv', 'InceptionBN', 'InceptionV3',
+                           'InceptionResidual', 'googlenet_bn', 'alexnet', 'vgg_block', 'vgg',
+                           'nin_block', 'nin'],
+    '02_batch_norm.ipynb': ['batch_norm', 'BatchNorm', 'lenet_bn',
+                            'lenet_bn_variant', 'lenet_bn_fixed_gamma_beta'],
+    '03_resnet.ipynb': ['Residual', 'resnet_block', 'resnet18', 'ResidualV2', 'resnet_block_v2', 'resnet18_v2', 'PlainBlock', 'deep_cnn',
+                        'BottleneckResidual', 'resnet_stage', 'resnet'],
+    '04_densenet.ipynb': ['conv_block', 'DenseBlock', 'transition_block', 'densenet',
+                          'bn_relu_conv', 'bottleneck_block', 'BottleneckDenseBlock',
+                          'transition_block_bc', 'densenet_bc'],
 }
 
 
