@@ -1,4 +1,5 @@
-"""Make MXNet use every physical core, and keep its OpenMP threads responsive.
+"""Make MXNet use every physical core, keep its OpenMP threads responsive, and
+notice when other programs take a core away.
 
 With ``OMP_NUM_THREADS`` unset MXNet uses half the logical CPUs: one core on a
 2-core laptop, training 1.4-2x slower. It is read when ``libmxnet`` loads, so
@@ -9,6 +10,22 @@ it is set before ``import mxnet``.
 threads than cores libgomp makes idle threads sleep, and every operator pays
 for waking them (measured: one such copy made every later BN-LeNet step 2.6x
 slower). A high threshold keeps those copies on one thread.
+
+Why every core, although a busy CPU prefers one thread: measured with
+``benchmarks/threads.py`` (2-core AVX-512 machine, ResNet-18 28x28 batch 128
+and the Gluon BN-LeNet, ms per compiled training step), idle: 1 thread 334
+and 34, 2 threads 218 and 17; with another process spinning on one core:
+1 thread 307 and 27, 2 threads 521 and 34 (the thread on the busy core makes
+its partner wait at every barrier). ``OMP_WAIT_POLICY=PASSIVE`` (455 busy,
+but 32 ms idle for BN-LeNet), ``GOMP_SPINCOUNT=10000`` (1036 busy) and
+MXNet's ``NaiveEngine`` (688 busy) serve neither case, and MXNet fixes its
+thread count when it loads (``MXSetNumOMPThreads`` only sets the calling
+thread's OpenMP default, not the engine's workers'). So no static choice
+serves both and the count cannot change inside a running kernel: we keep
+every core (right for an idle laptop), and :func:`other_programs_cores`
+lets ``plan_training`` see, while it measures, how much CPU other programs
+take, and tell the learner what to do (close them, or start JupyterLab with
+``OMP_NUM_THREADS=1``).
 """
 import os
 import sys
@@ -60,3 +77,29 @@ def configure_threads():
                       stacklevel=3)
     os.environ['OMP_NUM_THREADS'] = str(physical_cores())
     return physical_cores()
+
+
+def cpu_sample():
+    """``(busy seconds of the whole machine, CPU seconds of this process)``
+    now, or None where ``/proc/stat`` does not exist (not Linux)."""
+    try:
+        with open('/proc/stat') as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return None
+    ticks = [int(x) for x in fields[:8]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    hz = os.sysconf('SC_CLK_TCK')
+    own = os.times()
+    return (sum(ticks) - idle) / hz, own.user + own.system
+
+
+def other_programs_cores(before, after, seconds):
+    """How many cores other programs kept busy between two :func:`cpu_sample`
+    readings ``seconds`` apart (None when either reading is missing)."""
+    if before is None or after is None or seconds <= 0:
+        return None
+    busy = after[0] - before[0]
+    own = after[1] - before[1]
+    return max(0.0, (busy - own) / seconds)
+

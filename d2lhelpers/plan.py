@@ -21,7 +21,7 @@ import time
 
 from mxnet import autograd, gluon, nd
 
-from . import _gluon, hybrid, settings
+from . import _gluon, _threads, hybrid, settings
 from .checks import check_bool, check_int
 from .context import devices
 
@@ -30,6 +30,7 @@ __all__ = ['TrainingPlan', 'plan_training', 'SHRINK_ABOVE', 'OVERRUN', 'SLACK']
 SHRINK_ABOVE = 1.5   # shrink when the full plan needs more than 1.5 x the budget (3 of 2 minutes)
 OVERRUN = 1.2        # training stops at 1.2 x the announced time ...
 SLACK = 10           # ... or 10 s after it, whichever is later (short plans jitter)
+SHARED_CPU = 0.5     # other programs using this many cores or more: say what to do
 _WARMUP, _TIMED = 2, 4  # measured steps: the first ones compile and allocate
 
 
@@ -44,6 +45,7 @@ class TrainingPlan:
     images_per_second: float
     seconds: float
     time_limit: float = None
+    other_cores: float = None   # cores other programs kept busy while measuring
 
     @property
     def num_images(self):
@@ -55,7 +57,8 @@ class TrainingPlan:
 
 
 def _measure(net, batches, settings_, ctx):
-    """Seconds per training step and per test batch of ``net`` on ``batches``."""
+    """Seconds per training step and per test batch of ``net`` on ``batches``,
+    and the cores other programs kept busy meanwhile (None: unknown)."""
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     params = [p for p in net.collect_params().values() if p.grad_req != 'null']
     trainer = gluon.Trainer(params, settings_.optimizer, settings_.optimizer_params)
@@ -65,7 +68,9 @@ def _measure(net, batches, settings_, ctx):
     with _gluon.kept_state(net), contextlib.ExitStack() as stack:
         runner, _ = hybrid.compile_if_possible(net, loss, batches[0][0], stack)
         times = []
-        for X, y in batches:
+        for k, (X, y) in enumerate(batches):
+            if k == _WARMUP:
+                sample, began = _threads.cpu_sample(), time.perf_counter()
             start = time.perf_counter()
             _gluon.train_step(runner, loss, trainer, [X], [y], X.shape[0])
             nd.waitall()
@@ -76,7 +81,9 @@ def _measure(net, batches, settings_, ctx):
                 runner(X)
         nd.waitall()
         predict = (time.perf_counter() - start) / (len(batches) - _WARMUP)
-    return sum(times[_WARMUP:]) / (len(times) - _WARMUP), predict
+        others = _threads.other_programs_cores(sample, _threads.cpu_sample(),
+                                               time.perf_counter() - began)
+    return sum(times[_WARMUP:]) / (len(times) - _WARMUP), predict, others
 
 
 def _minutes(seconds):
@@ -102,7 +109,7 @@ def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
     # Test batches have the training batches' shape and preprocessing, and
     # reading them moves no random state: the training order stays the seed's.
     batches = list(itertools.islice(itertools.cycle(test_iter), _WARMUP + _TIMED))
-    step_s, predict_s = _measure(net, batches, s, ctx)
+    step_s, predict_s, others = _measure(net, batches, s, ctx)
 
     def seconds(steps):  # training plus one test pass per (started) epoch
         return steps * step_s + math.ceil(steps / num_batches) * test_batches * predict_s
@@ -116,7 +123,8 @@ def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
     plan = TrainingPlan(num_steps=num_steps, batch_size=batch_size, full_steps=full_steps,
                         images_per_second=batch_size / step_s, seconds=expected,
                         time_limit=(max(OVERRUN * expected, expected + SLACK)
-                                    if budget and not full_plan else None))
+                                    if budget and not full_plan else None),
+                        other_cores=others)
     print(describe_plan(plan, num_batches, seconds(full_steps)))
     return plan
 
@@ -133,4 +141,10 @@ def describe_plan(plan, num_batches, full_seconds):
                  '低。要按完整计划训练，调用 plan_training(..., full_plan=True)，或者设置环境变量 '
                  'D2L_FULL_PLAN=1。' % (plan.full_steps, _minutes(full_seconds),
                                       _minutes(plan.seconds)))
+    threads = settings.omp_threads()[0] or 1
+    if plan.other_cores is not None and plan.other_cores >= SHARED_CPU and threads > 1:
+        line += ('\n测量时别的程序占用了约 %.1f 个 CPU 核。MXNet 用 %d 个线程训练，一个线程被挤占时'
+                 '其余的线程都要等它，可能比只用 1 个线程还慢（benchmarks/README.md 里实测慢 1.7 倍）。'
+                 '训练慢的话，关掉占用 CPU 的程序；或者退出 JupyterLab，用 OMP_NUM_THREADS=1 make lab '
+                 '重新启动。' % (plan.other_cores, threads))
     return line

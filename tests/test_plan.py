@@ -43,8 +43,9 @@ def setup(s, seed=None):
     return net, train_iter, test_iter
 
 
-def slow_machine(monkeypatch, step_seconds):
-    monkeypatch.setattr(plan_module, '_measure', lambda *args: (step_seconds, step_seconds / 3))
+def slow_machine(monkeypatch, step_seconds, other_cores=0.0):
+    monkeypatch.setattr(plan_module, '_measure',
+                        lambda *args: (step_seconds, step_seconds / 3, other_cores))
 
 
 def test_plan_counts_images_and_announces_itself(capsys):
@@ -177,3 +178,29 @@ def test_quick_plans_fit_two_minutes_on_the_reference_machine():
     for section, rate in reference.items():
         s = settings.training_settings(section, 'quick')
         assert s.num_steps * s.batch_size / rate <= 2 * 60 * 1.02, section
+
+
+def test_a_shared_cpu_is_noticed_and_the_learner_told_what_to_do(monkeypatch, capsys):
+    s = quick_like()
+    net, train_iter, test_iter = setup(s)
+    monkeypatch.setenv('OMP_NUM_THREADS', '2')
+    slow_machine(monkeypatch, 0.01, other_cores=1.0)
+    assert plan_training(net, train_iter, test_iter, s, mx.cpu()).other_cores == 1.0
+    out = capsys.readouterr().out
+    assert '别的程序占用了约 1.0 个 CPU 核' in out and 'OMP_NUM_THREADS=1 make lab' in out
+    slow_machine(monkeypatch, 0.01, other_cores=0.1)  # a browser idling beside the kernel
+    plan_training(net, train_iter, test_iter, s, mx.cpu())
+    assert '别的程序' not in capsys.readouterr().out
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')  # one thread already: nothing to advise
+    slow_machine(monkeypatch, 0.01, other_cores=1.0)
+    plan_training(net, train_iter, test_iter, s, mx.cpu())
+    assert '别的程序' not in capsys.readouterr().out
+
+
+def test_other_programs_cores_subtracts_our_own_cpu_time():
+    from d2lhelpers import _threads
+    # The machine was busy 3 s in 2 s of wall time, 1 s of it ours: others 1 core.
+    assert _threads.other_programs_cores((10.0, 5.0), (13.0, 6.0), 2.0) == 1.0
+    assert _threads.other_programs_cores(None, (13.0, 6.0), 2.0) is None
+    sample = _threads.cpu_sample()
+    assert sample is None or (sample[0] > 0 and sample[1] >= 0)
