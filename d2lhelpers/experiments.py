@@ -29,23 +29,33 @@ _COLORS = ('#c0392b', '#2e6da4', '#27ae60', '#8e44ad')  # red, blue, green, purp
 
 # ------------------------------------------------- with / without BN
 def convergence_curves(net, train_iter, test_iter, lr, num_steps, eval_every,
-                       ctx=None):
+                       ctx=None, recorder=None):
     """Train ``net`` with plain SGD for ``num_steps`` mini-batches.
 
     The network must be initialized. Returns a DataFrame indexed by ``step``
     (1 .. num_steps) with the mini-batch's training ``loss`` and the
     ``test_acc`` on ``test_iter``, measured every ``eval_every`` steps and
     after the last one (NaN elsewhere). Starting again from ``train_iter``'s
-    beginning when it runs out.
+    beginning when it runs out. ``recorder``: None or a callable
+    ``recorder(step, net)``, called with step 0 before the first update and
+    after each step's update, to look at the network while it trains (e.g.
+    ``explorers.inside_batchnorm.PreactivationRecorder``).
     """
     check_number('lr', lr, 0)
     check_int('num_steps', num_steps, 1, MAX_STEPS)
     check_int('eval_every', eval_every, 1, MAX_STEPS)
+    if recorder is not None and not callable(recorder):
+        raise ValueError('recorder 应是 None 或一个函数 recorder(step, net)，收到的是 %s。'
+                         % type(recorder).__name__)
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': lr})
     losses, accs = [], {}
+    if recorder is not None:
+        recorder(0, net)
     for step, l in itertools.islice(training_steps(net, train_iter, trainer, ctx),
                                     num_steps):
         losses.append(l)
+        if recorder is not None:
+            recorder(step, net)
         if step % eval_every == 0 or step == num_steps:
             accs[step] = evaluate_accuracy(test_iter, net, ctx)
     curves = pd.DataFrame({'loss': [l.asscalar() for l in losses]},

@@ -42,6 +42,17 @@ class ExplorerCheck:
     no_invalid_because: str = None
 
 
+# The same two views close every section's "看一看训练好的网络" (smoke setting: 100 test images).
+_ALWAYS_IN_RANGE = 'a checkbox, drop-downs and sliders whose every position is valid'
+CONFUSION = ExplorerCheck('Confusion matrix on the test set', (
+    Step({'按行显示百分比': True}, shows=(r'测试集 100 张图像',), redraws=True),
+), no_invalid_because=_ALWAYS_IN_RANGE)
+MISTAKES = ExplorerCheck('Most confident mistakes', (
+    Step({'图像数': 4}, shows=(r'最有把握的 4 个错误',)),
+    Step({'真实类别': '包'}, shows=(r'真实类别为包的 10 张测试图像里',)),
+), no_invalid_because=_ALWAYS_IN_RANGE)
+
+
 EXPLORERS = {
     '00_setup_check': [],
     '01_googlenet': [
@@ -60,6 +71,12 @@ EXPLORERS = {
                                          r'.*输入至少要 33×33'),
             Step({'输入高宽': 33}, shows=(r'输入为 33×33 时，各模块的输入',)),
         )),
+        ExplorerCheck('Inception paths of a picked test image', (
+            Step({'测试图像': 7}, shows=(r'测试图像 #7：真实类别',), redraws=True),
+            Step({'起始通道': 40}, error=r'^first_channel 应在 0 到 31 之间'),
+            Step({'起始通道': 0}, redraws=True),
+        )),
+        CONFUSION, MISTAKES,
     ],
     '02_batch_norm': [
         ExplorerCheck('BN moving averages: the plot is redrawn', (
@@ -69,6 +86,18 @@ EXPLORERS = {
             Step({'动量': 0.5}, redraws=True, shows=(r'动量 0\.5：移动平均 = 0\.5 × 移动平均',)),
             Step({'小批量个数': 20}, redraws=True),
         )),
+        ExplorerCheck('Pre-activation percentiles over training', (
+            Step({'激活函数': 3}, shows=(r'激活函数 3（第 1 个全连接层之后）',), redraws=True),
+        ), no_invalid_because=_ALWAYS_IN_RANGE),
+        ExplorerCheck('Learned gamma and beta per channel', (
+            Step({'批量归一化层': 3}, shows=(r'有 120 个通道',), redraws=True),
+        ), no_invalid_because=_ALWAYS_IN_RANGE),
+        ExplorerCheck('A test image before and after batch normalization', (
+            Step({'测试图像': 7}, shows=(r'测试图像 #7：真实类别',), redraws=True),
+            Step({'批量归一化层': 3}, error=r'^批量归一化层 3（第 1 个全连接层之后）接在全连接层之后'),
+            Step({'批量归一化层': 1}, redraws=True),
+        )),
+        CONFUSION, MISTAKES,
     ],
     '03_resnet': [
         ExplorerCheck("Residual block: the block's output shape", (
@@ -79,6 +108,15 @@ EXPLORERS = {
             Step({'使用 1×1 卷积': True}, shows=(r'把 \(4, 3, 6, 6\) 变成 \(4, 10, 3, 3\)',)),
             Step({'步幅': 1}, shows=(r'把 \(4, 3, 6, 6\) 变成 \(4, 10, 6, 6\)',)),
         )),
+        ExplorerCheck('x, f(x) - x and the output of a residual block', (
+            Step({'测试图像': 7}, shows=(r'测试图像 #7：真实类别',), redraws=True),
+            Step({'起始通道': 100}, error=r'^first_channel 应在 0 到 63 之间'),
+            Step({'残差块': 8}, shows=(r'残差块 8 上',)),
+        )),
+        ExplorerCheck('Residual branch against shortcut, per block', (
+            Step({'图像数': 50}, shows=(r'比值最小的是残差块',), redraws=True),
+        ), no_invalid_because=_ALWAYS_IN_RANGE),
+        CONFUSION, MISTAKES,
     ],
     '04_densenet': [
         ExplorerCheck("Dense block: the output's channels", (
@@ -90,6 +128,16 @@ EXPLORERS = {
         ), no_invalid_because='every slider starts at 1 and a value typed below '
                               'the minimum is clamped to it, so no control reaches '
                               'a value dense_block_explorer refuses'),
+        ExplorerCheck("A dense block's feature maps, grouped by the conv that made them", (
+            Step({'测试图像': 7}, shows=(r'测试图像 #7：真实类别',), redraws=True),
+            Step({'起始通道': 40}, error=r'^first_channel 应在'),
+            Step({'起始通道': 0}, redraws=True),
+        )),
+        ExplorerCheck("The transition layer's weights per input group", (
+            Step({'稠密块': 4}, error=r'^稠密块 4 后面没有过渡层'),
+            Step({'稠密块': 2}, redraws=True),
+        )),
+        CONFUSION, MISTAKES,
     ],
     '05_compare': [
         ExplorerCheck('Training memory by input size and batch size', (
