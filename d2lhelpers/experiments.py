@@ -77,7 +77,7 @@ def plot_convergence(curves, smooth=10):
         _curve(ax_loss, c['loss'], smooth, color, label)
         acc = c['test_acc'].dropna()
         ax_acc.plot(acc.index, acc.values, 'o-', color=color, label=label)
-    ax_loss.set_title('训练损失（小批量，%d 步的滑动平均）' % smooth)
+    ax_loss.set_title('训练损失（小批量，最近 %d 步的平均）' % smooth)
     ax_acc.set_title('测试准确率')
     ax_acc.set_ylim(0, 1)
     for ax in (ax_loss, ax_acc):
