@@ -46,6 +46,8 @@ class TrainingPlan:
     seconds: float
     time_limit: float = None
     other_cores: float = None   # cores other programs kept busy while measuring
+    kept_full: bool = False     # the budget would have shrunk it, full_plan kept it
+    budget_minutes: float = None
 
     @property
     def num_images(self):
@@ -116,7 +118,8 @@ def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
 
     num_steps, expected = full_steps, seconds(full_steps)
     budget = s.budget_minutes * 60 if s.budget_minutes else None
-    if budget and not full_plan and expected > SHRINK_ABOVE * budget:
+    too_long = bool(budget) and expected > SHRINK_ABOVE * budget
+    if too_long and not full_plan:
         while num_steps > 1 and seconds(num_steps) > budget:
             num_steps = max(1, int(num_steps * budget / seconds(num_steps)))
         expected = seconds(num_steps)
@@ -124,7 +127,8 @@ def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
                         images_per_second=batch_size / step_s, seconds=expected,
                         time_limit=(max(OVERRUN * expected, expected + SLACK)
                                     if budget and not full_plan else None),
-                        other_cores=others)
+                        other_cores=others, kept_full=too_long and full_plan,
+                        budget_minutes=s.budget_minutes)
     print(describe_plan(plan, num_batches, seconds(full_steps)))
     return plan
 
@@ -141,6 +145,9 @@ def describe_plan(plan, num_batches, full_seconds):
                  '低。要按完整计划训练，调用 plan_training(..., full_plan=True)，或者设置环境变量 '
                  'D2L_FULL_PLAN=1。' % (plan.full_steps, _minutes(full_seconds),
                                       _minutes(plan.seconds)))
+    if plan.kept_full:
+        line += ('\n按完整计划训练（full_plan=True 或 D2L_FULL_PLAN=1）：预计超过 %.0f 分钟，'
+                 '但不缩短，也不限时。' % (SHRINK_ABOVE * plan.budget_minutes))
     threads = settings.omp_threads()[0] or 1
     if plan.other_cores is not None and plan.other_cores >= SHARED_CPU and threads > 1:
         line += ('\n测量时别的程序占用了约 %.1f 个 CPU 核。MXNet 用 %d 个线程训练，一个线程被挤占时'

@@ -83,7 +83,7 @@ def test_a_plan_within_one_and_a_half_budgets_is_kept(monkeypatch):
 
 
 @pytest.mark.parametrize('how', ['argument', 'environment'])
-def test_full_plan_switch_keeps_every_step(monkeypatch, how):
+def test_full_plan_switch_keeps_every_step(monkeypatch, capsys, how):
     s = quick_like(train_images=64 * 1000)
     net, train_iter, test_iter = setup(s)
     slow_machine(monkeypatch, 0.5)
@@ -92,7 +92,9 @@ def test_full_plan_switch_keeps_every_step(monkeypatch, how):
         plan = plan_training(net, train_iter, test_iter, s, mx.cpu())
     else:
         plan = plan_training(net, train_iter, test_iter, s, mx.cpu(), full_plan=True)
-    assert plan.num_steps == 1000 and plan.time_limit is None
+    assert plan.num_steps == 1000 and plan.time_limit is None and plan.kept_full
+    assert '按完整计划训练（full_plan=True 或 D2L_FULL_PLAN=1）：预计超过 3 分钟，但不缩短，也不限时' \
+        in capsys.readouterr().out
 
 
 def test_no_budget_no_shrinking(monkeypatch):
