@@ -110,8 +110,11 @@ def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
     batch_size = s.batch_size
     # Test batches have the training batches' shape and preprocessing, and
     # reading them moves no random state: the training order stays the seed's.
+    start = time.perf_counter()
     batches = list(itertools.islice(itertools.cycle(test_iter), _WARMUP + _TIMED))
+    load_s = (time.perf_counter() - start) / len(batches)  # reading a batch: small nets notice
     step_s, predict_s, others = _measure(net, batches, s, ctx)
+    step_s, predict_s = step_s + load_s, predict_s + load_s
 
     def seconds(steps):  # training plus one test pass per (started) epoch
         return steps * step_s + math.ceil(steps / num_batches) * test_batches * predict_s
