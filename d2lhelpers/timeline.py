@@ -16,7 +16,7 @@ from mxnet import gluon, nd
 from . import _gluon, hybrid
 from .checks import check_int
 from .context import devices
-from .train import evaluate_accuracy
+from .train import _EMPTY, _overran, evaluate_accuracy
 
 __all__ = ['accuracy_timeline', 'first_reaching', 'COLUMNS']
 
@@ -36,7 +36,7 @@ def accuracy_timeline(net, train_iter, test_iter, trainer, plan, ctx=None, check
     ctx, = devices(ctx, one=True)
     check_int('checkpoints', checkpoints, 1, 100)
     if len(train_iter) == 0:
-        raise ValueError('训练数据迭代器 train_iter 里没有任何批量；请检查数据集和批量大小。')
+        raise ValueError(_EMPTY)
     marks = _checkpoint_steps(plan.num_steps, checkpoints)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     rows, step, images, trained = [], 0, 0, 0.0
@@ -69,8 +69,7 @@ def accuracy_timeline(net, train_iter, test_iter, trainer, plan, ctx=None, check
                     marks = marks[1:] or [plan.num_steps]
                     start = time.time()
                     if over:
-                        print('训练时间超过了计划的 %.1f 分钟，在第 %d/%d 步提前停止。'
-                              % (plan.time_limit / 60, step, plan.num_steps))
+                        print(_overran(plan.time_limit, step, plan.num_steps))
                         return pd.DataFrame(rows, columns=COLUMNS)
                 if step == plan.num_steps:
                     break

@@ -141,7 +141,6 @@ def train_ch5(net, train_iter, test_iter, batch_size, trainer, ctx, num_epochs=N
         raise ValueError(_EMPTY)
     num_steps = plan.num_steps if plan else num_epochs * num_batches
     time_limit = plan.time_limit if plan else None
-    num_epochs = math.ceil(num_steps / num_batches)
     if check_every is None:
         check_every = max(1, min(10, num_batches // 20))
     check_int('check_every', check_every, 1)

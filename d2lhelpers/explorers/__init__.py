@@ -23,14 +23,20 @@ def image(net, size):
     return nd.zeros((1, 1, size, size), ctx=params[0].list_ctx()[0] if params else cpu())
 
 
+def _shapes(inputs, output):
+    return tuple(inputs.shape), tuple(output.shape)
+
+
 @contextlib.contextmanager
-def recording(blocks):
-    """Within the ``with``, ``seen[name]`` becomes ``(input shape, output shape)``
-    of each of ``blocks`` (name -> block) at its first call."""
+def recording(blocks, keep=_shapes):
+    """Within the ``with``, ``seen[name]`` becomes ``keep(input, output)``
+    (default: their shapes) of each of ``blocks`` (name -> block) at its first
+    call on arrays (deferred shape inference calls hooks with Symbols: skipped)."""
     seen, handles = {}, []
     for name, blk in blocks.items():
         def hook(block, inputs, output, name=name):
-            seen.setdefault(name, (tuple(inputs[0].shape), tuple(output.shape)))
+            if name not in seen and isinstance(output, nd.NDArray):
+                seen[name] = keep(inputs[0], output)
         handles.append(blk.register_forward_hook(hook))
     try:
         yield seen

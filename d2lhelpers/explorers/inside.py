@@ -18,6 +18,7 @@ from mxnet import autograd, cpu, nd
 from mxnet.base import MXNetError
 from mxnet.gluon import Block
 
+from . import recording
 from .. import _gluon, hybrid
 from ..checks import check_bool, check_choice, check_int
 from ..data import TEXT_LABELS_ZH
@@ -72,20 +73,9 @@ def capture(net, X, blocks, keep=_both, training=False):
     return ``(output, seen)``: ``seen[name]`` is ``keep(input, output)`` of
     ``blocks[name]`` at its first call (NDArrays in; by default both as numpy
     arrays, or e.g. only their norms)."""
-    seen, handles = {}, []
-    for name, blk in blocks.items():
-        def hook(block, inputs, output, name=name):
-            # Deferred shape inference calls hooks with Symbols: skip those.
-            if name not in seen and isinstance(output, nd.NDArray):
-                seen[name] = keep(inputs[0], output)
-        handles.append(blk.register_forward_hook(hook))
-    try:
-        mode = autograd.train_mode() if training else autograd.predict_mode()
-        with _gluon.imperative(net), mode:
-            out = net(X)
-    finally:
-        for h in handles:
-            h.detach()
+    mode = autograd.train_mode() if training else autograd.predict_mode()
+    with recording(blocks, keep) as seen, _gluon.imperative(net), mode:
+        out = net(X)
     return out, seen
 
 
