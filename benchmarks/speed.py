@@ -28,8 +28,13 @@ and at 96x96, batch 128, on real Fashion-MNIST images, on the CPU:
 Every measurement runs in a fresh process: MXNet's state left behind by one
 (its OpenMP teams, see ``d2lhelpers/_threads.py``) must not change the next.
 
+``--isa avx2`` caps every library at AVX2 (oneDNN in MXNet and PyTorch,
+PyTorch's own kernels, numpy's OpenBLAS) on a CPU that has AVX-512: the
+instruction set of an AVX2-only machine, not its clock, caches or memory.
+``benchmarks/onednn_profile.py`` shows where the time then goes.
+
 ``--write`` puts the table into ``benchmarks/README.md`` between the
-``speed`` markers. Run on an otherwise idle machine; the ratios are what to
+``speed`` markers (``speed-avx2`` with ``--isa avx2``). Run on an otherwise idle machine; the ratios are what to
 read, as every figure in a row was measured within a minute or two of the
 others.
 """
@@ -47,6 +52,21 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 README = HERE / 'README.md'
 MARK = ('<!-- speed:start -->', '<!-- speed:end -->')
+# Environment that caps each library at an instruction set below the CPU's
+# own; read when the library loads, so it is set for the subprocesses only.
+ISA_CAPS = {
+    'avx2': {'DNNL_MAX_CPU_ISA': 'AVX2',        # oneDNN (MXNet's and PyTorch's)
+             'ATEN_CPU_CAPABILITY': 'avx2',     # PyTorch's own CPU kernels
+             'OPENBLAS_CORETYPE': 'Haswell'},   # numpy's matmul (AVX2 + FMA)
+}
+EXTRA_ENV = {}  # the --isa cap of this run, for every subprocess
+
+
+def marks(isa=None):
+    """The README block of a run: one per instruction-set cap."""
+    if isa is None:
+        return MARK
+    return tuple(m.replace('speed:', 'speed-%s:' % isa) for m in MARK)
 BATCH = 128
 WARMUP = 2  # untimed steps before a step measurement
 
@@ -178,7 +198,7 @@ def worker(kind, name, size, steps, data, threads):
 
 
 def run_worker(kind, name, size, steps, data, threads):
-    env = dict(os.environ)
+    env = dict(os.environ, **EXTRA_ENV)
     if kind == 'd2lzh':  # what a learner who imports only mxnet gets
         for var in ('OMP_NUM_THREADS', 'MXNET_CPU_PARALLEL_SIZE'):
             env.pop(var, None)
@@ -194,6 +214,18 @@ def run_worker(kind, name, size, steps, data, threads):
 
 
 # ------------------------------------------------------------ orchestration
+def matmul_in_subprocess():
+    """numpy's matmul rate under this run's environment (OpenBLAS reads
+    OPENBLAS_CORETYPE when it loads)."""
+    out = subprocess.run(
+        [sys.executable, '-c', 'import sys; sys.path.insert(0, %r); import speed; '
+         'print(speed.matmul_gflops())' % str(HERE)],
+        env=dict(os.environ, **EXTRA_ENV), capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit('The matmul measurement failed:\n%s' % out.stderr[-3000:])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def matmul_gflops(n=4096, repeats=3):
     import numpy as np
     rng = np.random.RandomState(0)
@@ -274,11 +306,11 @@ def table(rows, matmul, threads):
     return '\n'.join(lines)
 
 
-def write_readme(text):
+def write_readme(text, mark=MARK):
     old = README.read_text()
-    block = '%s\n%s\n%s' % (MARK[0], text, MARK[1])
-    if MARK[0] in old:
-        new = re.sub(re.escape(MARK[0]) + '.*?' + re.escape(MARK[1]),
+    block = '%s\n%s\n%s' % (mark[0], text, mark[1])
+    if mark[0] in old:
+        new = re.sub(re.escape(mark[0]) + '.*?' + re.escape(mark[1]),
                      lambda _: block, old, flags=re.S)
     else:
         new = old.rstrip('\n') + '\n\n' + block + '\n'
@@ -303,6 +335,9 @@ def main(argv=None):
                         help='runs of every measurement; the best counts (default 2)')
     parser.add_argument('--no-torch', action='store_true',
                         help='skip the PyTorch comparison')
+    parser.add_argument('--isa', choices=list(ISA_CAPS),
+                        help='cap oneDNN, PyTorch and OpenBLAS at this instruction '
+                        'set (an AVX-512 CPU then runs what an AVX2 one runs)')
     parser.add_argument('--write', action='store_true',
                         help='write the table into benchmarks/README.md')
     parser.add_argument('--worker', nargs=6, help=argparse.SUPPRESS)
@@ -317,6 +352,8 @@ def main(argv=None):
     if args.repeat < 1:
         parser.error('--repeat must be at least 1.')
     kinds = [k for k in KINDS if not (args.no_torch and k == 'torch')]
+    EXTRA_ENV.clear()
+    EXTRA_ENV.update(ISA_CAPS.get(args.isa, {}))
     if not args.no_torch:
         found = subprocess.run([sys.executable, '-c', 'import torch'],
                                capture_output=True).returncode == 0
@@ -339,11 +376,11 @@ def main(argv=None):
                      % (needed, len(arrays.train_labels)))
     threads = d2lh.OMP_THREADS or 1
     print(d2lh.describe_device(), flush=True)
-    matmul_start = matmul_gflops()
+    matmul_start = matmul_in_subprocess()
     print('numpy 4096x4096 float32 matmul: %.0f GFLOP/s' % matmul_start, flush=True)
     rows = [measure_row(name, size, steps, arrays, threads, kinds, args.repeat)
             for name, size, steps in plan]
-    matmul_end = matmul_gflops()
+    matmul_end = matmul_in_subprocess()
     matmul = (matmul_start + matmul_end) / 2
     versions = 'MXNet %s' % mx.__version__
     if rows and rows[0].get('torch_version'):
@@ -358,10 +395,15 @@ def main(argv=None):
                 ''.join(' ' + a for a in argv), time.strftime('%Y-%m-%d'),
                 platform.machine(), os.cpu_count(), threads, versions, BATCH,
                 args.repeat, matmul_start, matmul_end, matmul))
+    if args.isa:
+        note += (' Instruction set capped at %s on this CPU (%s): what an %s-only '
+                 'machine runs, not its clock, caches or memory.' % (
+                     args.isa.upper(), ', '.join('%s=%s' % kv for kv in EXTRA_ENV.items()),
+                     args.isa.upper()))
     result = note + '\n\n' + table(rows, matmul, threads)
     print(result)
     if args.write:
-        write_readme(result)
+        write_readme(result, marks(args.isa))
     return 0
 
 

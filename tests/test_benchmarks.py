@@ -3,6 +3,7 @@
 The timings themselves are not tested (tests check behaviour, not wall time);
 ``make benchmark`` produces them.
 """
+import os
 import sys
 
 import mxnet as mx
@@ -155,3 +156,65 @@ def test_too_few_images_is_a_clear_sentence(capsys, monkeypatch):
         speed.main(['--only', 'BN-LeNet', '--no-torch'])
     err = capsys.readouterr().err
     assert 'These measurements need 8448 training images, but only 6000 were found' in err
+
+
+def test_isa_cap_reaches_every_subprocess_and_its_own_block(tmp_path, monkeypatch, capsys):
+    """--isa avx2: every worker and the matmul run with the caps in their
+    environment, and the table goes into the speed-avx2 block, leaving the
+    uncapped table alone."""
+    readme = tmp_path / 'README.md'
+    readme.write_text('# Benchmarks\n\n%s\nuncapped\n%s\n' % speed.MARK)
+    monkeypatch.setattr(speed, 'README', readme)
+    seen = []
+
+    def fake_worker(kind, *args):
+        seen.append(dict(speed.EXTRA_ENV))
+        return dict(img_per_s=100.0, compiled=True, fwd_macs=300000)
+    monkeypatch.setattr(speed, 'run_worker', fake_worker)
+    monkeypatch.setattr(speed, 'matmul_in_subprocess',
+                        lambda: seen.append(dict(speed.EXTRA_ENV)) or 100.0)
+    assert speed.main(ARGS + ['--isa', 'avx2']) == 0
+    assert seen and all(env == speed.ISA_CAPS['avx2'] for env in seen)
+    text = readme.read_text()
+    assert 'uncapped' in text
+    start, end = speed.marks('avx2')
+    block = text.split(start, 1)[1].split(end, 1)[0]
+    assert 'Instruction set capped at AVX2' in block and '| BN-LeNet |' in block
+
+
+def test_isa_env_makes_onednn_use_avx2_only():
+    """The cap is real: oneDNN in this MXNet reads DNNL_MAX_CPU_ISA (its
+    verbose mode names the ISA it then uses)."""
+    import subprocess
+    if 'avx2' not in open('/proc/cpuinfo').read().split():
+        pytest.skip('this CPU has no AVX2, so there is nothing to cap at AVX2')
+    env = dict(os.environ, DNNL_VERBOSE='1', DNNL_MAX_CPU_ISA='AVX2')
+    out = subprocess.run(
+        [sys.executable, '-c', 'import mxnet as mx; from mxnet import nd; '
+         'x = nd.ones((1, 8, 4, 4)); w = nd.ones((8, 8, 3, 3)); '
+         'nd.Convolution(x, w, kernel=(3, 3), num_filter=8, no_bias=True).wait_to_read()'],
+        env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert 'isa:Intel AVX2' in out.stdout
+
+
+def test_onednn_profile_reads_the_verbose_records():
+    import onednn_profile as prof
+    lines = [
+        'dnnl_verbose,info,cpu,isa:Intel AVX2',
+        'dnnl_verbose,exec,cpu,convolution,jit:avx2,forward_training,src_f32 dst_f32,,alg,mb1_ic8oc8,9.0',
+        prof.START,
+        'dnnl_verbose,exec,cpu,convolution,x64:gemm:jit,backward_weights,'
+        'src_f32::blocked:abcd:f0 wei_f32::blocked:abcd:f0,,alg:convolution_direct,'
+        'mb128_ic512oc512_ih1oh1kh3,2.5',
+        'dnnl_verbose,exec,cpu,reorder,jit:uni,undef,src_f32::blocked:aBcd8b:f0 '
+        'dst_f32::blocked:abcd:f0,,,128x512x1x1,0.5',
+        prof.END + ' compiled',
+        'dnnl_verbose,exec,cpu,convolution,jit:avx2,forward_training,x y,,alg,mb1,7.0',
+    ]
+    isa, compiled, records = prof.parse(lines)
+    assert (isa, compiled) == ('Intel AVX2', 'compiled')
+    assert [(r['primitive'], r['impl'], r['prop'], r['ms']) for r in records] == [
+        ('convolution', 'x64:gemm:jit', 'backward_weights', 2.5),
+        ('reorder', 'jit:uni', 'undef', 0.5)]
+    assert records[0]['problem'] == 'mb128_ic512oc512_ih1oh1kh3'
