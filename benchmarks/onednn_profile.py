@@ -1,8 +1,8 @@
 """Where a compiled training step spends its time inside oneDNN.
 
-    python benchmarks/onednn_profile.py resnet18 --size 28 [--isa avx2] [--steps 5]
+    python benchmarks/onednn_profile.py resnet18 --size 28 [--isa avx2] [--steps 5] [--imperative]
 
-Runs ``--steps`` compiled training steps (``train_ch5``'s step, batch 128,
+Runs ``--steps`` compiled (or, with ``--imperative``, as written) training steps (``train_ch5``'s step, batch 128,
 after 3 warm-up steps) of a ``d2lhelpers.models`` network in a fresh process
 with ``DNNL_VERBOSE=1``, which makes oneDNN print every primitive it runs:
 its kind, the implementation it chose (``jit:avx2``, ``x64:gemm:jit``,
@@ -30,7 +30,7 @@ import d2lhelpers
 import mxnet as mx
 from mxnet import gluon, init, nd
 from d2lhelpers import _gluon, hybrid, models
-model, size, steps, batch, warmup = sys.argv[1], *map(int, sys.argv[2:6])
+model, size, steps, batch, warmup, compiled = sys.argv[1], *map(int, sys.argv[2:7])
 mx.random.seed(0)
 net = getattr(models, model)()
 net.initialize(init.Xavier())
@@ -39,7 +39,7 @@ y = nd.random.randint(0, 10, shape=(batch,)).astype('int32')
 loss = gluon.loss.SoftmaxCrossEntropyLoss()
 trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.05})
 with contextlib.ExitStack() as stack:
-    runner, why_not = hybrid.compile_if_possible(net, loss, X, stack)
+    runner, why_not = hybrid.compile_if_possible(net, loss, X, stack, bool(compiled))
     for i in range(warmup + steps):
         if i == warmup:
             nd.waitall()
@@ -50,12 +50,12 @@ print('%s', 'compiled' if why_not is None else 'not compiled', flush=True)
 ''' % (START, END)
 
 
-def run(model, size, steps, isa):
+def run(model, size, steps, isa, compiled=True):
     env = dict(os.environ, DNNL_VERBOSE='1')
     if isa:
         env['DNNL_MAX_CPU_ISA'] = isa.upper()
     out = subprocess.run([sys.executable, '-c', CHILD, model, str(size), str(steps),
-                          str(BATCH), str(WARMUP)],
+                          str(BATCH), str(WARMUP), str(int(compiled))],
                          env=env, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit('The profiled run failed:\n' + out.stderr[-3000:])
@@ -121,6 +121,8 @@ def main(argv=None):
     parser.add_argument('--steps', type=int, default=5, help='profiled steps (default 5)')
     parser.add_argument('--isa', choices=('avx2',), help='cap oneDNN at this ISA')
     parser.add_argument('--top', type=int, default=8, help='rows per list (default 8)')
+    parser.add_argument('--imperative', action='store_true',
+                        help='run the network as written (not compiled)')
     args = parser.parse_args(argv)
     if args.steps < 1 or args.size < 1:
         parser.error('--steps and --size must be at least 1.')
@@ -129,7 +131,8 @@ def main(argv=None):
     if not callable(getattr(models, args.model, None)):
         parser.error('No network %r in d2lhelpers.models; try one of: %s.' % (
             args.model, ', '.join(models.__all__)))
-    isa, compiled, records = parse(run(args.model, args.size, args.steps, args.isa))
+    isa, compiled, records = parse(run(args.model, args.size, args.steps, args.isa,
+                                       not args.imperative))
     print('%s at %dx%d, batch %d, %s, oneDNN ISA: %s, %d steps'
           % (args.model, args.size, args.size, BATCH, compiled, isa, args.steps))
     summarize(records, args.steps, args.top)

@@ -333,6 +333,9 @@ def main(argv=None):
                         '(default: per network, see NETWORKS)')
     parser.add_argument('--repeat', type=int, default=2,
                         help='runs of every measurement; the best counts (default 2)')
+    parser.add_argument('--kinds', nargs='+', choices=KINDS, default=list(KINDS),
+                        help='measurements to take (default: all); the others '
+                        'show as n/a')
     parser.add_argument('--no-torch', action='store_true',
                         help='skip the PyTorch comparison')
     parser.add_argument('--isa', choices=list(ISA_CAPS),
@@ -351,10 +354,13 @@ def main(argv=None):
         parser.error('--steps must be at least 1.')
     if args.repeat < 1:
         parser.error('--repeat must be at least 1.')
-    kinds = [k for k in KINDS if not (args.no_torch and k == 'torch')]
+    kinds = [k for k in args.kinds if not (args.no_torch and k == 'torch')]
+    if 'step' not in kinds:
+        parser.error('--kinds must include step: GFLOP/s and the PyTorch ratio '
+                     'are computed from it.')
     EXTRA_ENV.clear()
     EXTRA_ENV.update(ISA_CAPS.get(args.isa, {}))
-    if not args.no_torch:
+    if 'torch' in kinds:
         found = subprocess.run([sys.executable, '-c', 'import torch'],
                                capture_output=True).returncode == 0
         if not found:

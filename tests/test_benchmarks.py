@@ -218,3 +218,9 @@ def test_onednn_profile_reads_the_verbose_records():
         ('convolution', 'x64:gemm:jit', 'backward_weights', 2.5),
         ('reorder', 'jit:uni', 'undef', 0.5)]
     assert records[0]['problem'] == 'mb128_ic512oc512_ih1oh1kh3'
+
+
+def test_kinds_without_the_step_is_a_clear_sentence(capsys):
+    with pytest.raises(SystemExit):
+        speed.main(['--only', 'BN-LeNet', '--kinds', 'ours', '--no-torch'])
+    assert '--kinds must include step' in capsys.readouterr().err
