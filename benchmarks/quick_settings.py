@@ -54,7 +54,8 @@ def run(name, checkpoints):
     train_iter, test_iter = d2lh.load_data_fashion_mnist(**s.data_args)
     net = make()
     net.initialize(force_reinit=True, ctx=ctx, init=init.Xavier())
-    plan = d2lh.plan_training(net, train_iter, test_iter, s, ctx, full_plan=True)
+    plan = d2lh.plan_training(net, train_iter, test_iter, s, ctx, full_plan=True,
+                              test_passes=checkpoints)
     trainer = gluon.Trainer(net.collect_params(), s.optimizer,
                             dict(s.optimizer_params, lr_scheduler=s.lr_scheduler(plan.num_steps)))
     timeline = accuracy_timeline(net, train_iter, test_iter, trainer, plan, ctx, checkpoints)
@@ -126,7 +127,9 @@ def main():
         text = README.read_text()
         text = re.sub(re.escape(MARK[0]) + '.*?' + re.escape(MARK[1]),
                       lambda _: block, text, flags=re.S)
-        README.write_text(text)
+        tmp = README.with_suffix('.md.tmp')
+        tmp.write_text(text)
+        tmp.replace(README)  # all or nothing
 
 
 if __name__ == '__main__':

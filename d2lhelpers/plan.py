@@ -37,8 +37,9 @@ _WARMUP, _TIMED = 2, 4  # measured steps: the first ones compile and allocate
 @dataclasses.dataclass(frozen=True)
 class TrainingPlan:
     """What ``train_ch5`` will do: ``num_steps`` updates of ``batch_size`` images,
-    expected to take ``seconds`` here (training and the test after each epoch),
-    stopped at ``time_limit`` seconds (None: never)."""
+    expected to take ``seconds`` here (training and its test passes: one after
+    each epoch, or ``test_passes`` of them), stopped at ``time_limit`` seconds
+    (None: never)."""
     num_steps: int
     batch_size: int
     full_steps: int
@@ -48,6 +49,7 @@ class TrainingPlan:
     other_cores: float = None   # cores other programs kept busy while measuring
     kept_full: bool = False     # the budget would have shrunk it, full_plan kept it
     budget_minutes: float = None
+    test_passes: int = None     # None: one test after each (started) epoch
 
     @property
     def num_images(self):
@@ -92,15 +94,20 @@ def _minutes(seconds):
     return '%.1f 分钟' % (seconds / 60) if seconds >= 60 else '%.0f 秒' % seconds
 
 
-def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
+def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None,
+                  test_passes=None):
     """Measure, announce and return the :class:`TrainingPlan` of settings ``s``
     (a ``TrainSettings``) for the initialized ``net`` on ``ctx`` (one device or
     the first of a list). ``full_plan``: keep the full plan on a slow machine
-    (None: the ``D2L_FULL_PLAN`` environment variable)."""
+    (None: the ``D2L_FULL_PLAN`` environment variable). ``test_passes``: how
+    many times training tests on the whole test set (None: after every epoch,
+    as ``train_ch5``; ``timeline.accuracy_timeline`` tests at its checkpoints)."""
     ctx = devices(ctx)[0]
     if full_plan is None:
         full_plan = settings.full_plan_forced()
     check_bool('full_plan', full_plan)
+    if test_passes is not None:
+        check_int('test_passes', test_passes, 1, 100)
     num_batches, test_batches = len(train_iter), len(test_iter)
     if num_batches == 0 or test_batches == 0:
         raise ValueError('数据迭代器是空的，无法制定训练计划；请检查数据集和批量大小'
@@ -116,8 +123,9 @@ def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
     step_s, predict_s, others = _measure(net, batches, s, ctx)
     step_s, predict_s = step_s + load_s, predict_s + load_s
 
-    def seconds(steps):  # training plus one test pass per (started) epoch
-        return steps * step_s + math.ceil(steps / num_batches) * test_batches * predict_s
+    def seconds(steps):  # training plus its test passes
+        passes = test_passes or math.ceil(steps / num_batches)
+        return steps * step_s + passes * test_batches * predict_s
 
     num_steps, expected = full_steps, seconds(full_steps)
     budget = s.budget_minutes * 60 if s.budget_minutes else None
@@ -131,18 +139,20 @@ def plan_training(net, train_iter, test_iter, s, ctx=None, full_plan=None):
                         time_limit=(max(OVERRUN * expected, expected + SLACK)
                                     if budget and not full_plan else None),
                         other_cores=others, kept_full=too_long and full_plan,
-                        budget_minutes=s.budget_minutes)
+                        budget_minutes=s.budget_minutes, test_passes=test_passes)
     print(describe_plan(plan, num_batches, seconds(full_steps)))
     return plan
 
 
 def describe_plan(plan, num_batches, full_seconds):
     """The plan in Chinese: one line, two when it was shrunk."""
+    tests = ('每个迭代周期末' if plan.test_passes is None
+             else '训练中 %d 次' % plan.test_passes)
     line = ('训练计划：%d 步 × 批量 %d = %s 张图像（约 %.1f 个迭代周期）；本机实测每秒训练 %s 张'
-            '图像，预计 %s（含每个迭代周期末在测试集上的评估）。'
+            '图像，预计 %s（含%s在测试集上的评估）。'
             % (plan.num_steps, plan.batch_size, format(plan.num_images, ','),
                plan.num_steps / num_batches, format(round(plan.images_per_second), ','),
-               _minutes(plan.seconds)))
+               _minutes(plan.seconds), tests))
     if plan.shrunk:
         line += ('\n这台机器较慢：完整计划（%d 步）预计要 %s，所以缩短到约 %s，测试准确率会比完整计划'
                  '低。要按完整计划训练，调用 plan_training(..., full_plan=True)，或者设置环境变量 '

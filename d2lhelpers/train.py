@@ -260,7 +260,11 @@ class Progress:
     'notebook' shows a bar and a live plot via display handles, 'off' nothing.
     Not tqdm: a saved notebook keeps its ipywidget bar as "model not found",
     its text mode redraws with ``\\r`` on stderr, and its units are English.
+    The live plot is redrawn at most every ``REDRAW_SECONDS`` (and after each
+    epoch): a redraw renders a PNG, and every 10 batches it made the Gluon
+    BN-LeNet's epochs 1.7 times as long as its training steps.
     """
+    REDRAW_SECONDS = 2.0
 
     def __init__(self, mode, num_steps, num_batches):
         self.mode, self.num_steps, self.num_batches = mode, num_steps, num_batches
@@ -275,6 +279,7 @@ class Progress:
             self.bar, self.plot = DisplayHandle(), DisplayHandle()
             self.bar.display(self._bar(0, '迭代周期 1/%d' % self.num_epochs))
             self.plot.display(self._draw())
+            self.drawn = time.time()
 
     def times(self, step):
         elapsed = time.time() - self.start
@@ -293,7 +298,9 @@ class Progress:
             self.points['训练损失'].append((x, loss))
             self.points['训练准确率'].append((x, acc))
             self.bar.update(self._bar(step / self.num_steps, line))
-            self.plot.update(self._draw())
+            if time.time() - self.drawn >= self.REDRAW_SECONDS:
+                self.plot.update(self._draw())
+                self.drawn = time.time()
 
     def epoch(self, record):
         self.quarter = 0
@@ -301,6 +308,7 @@ class Progress:
             self.points['测试准确率'].append((record['steps'] / self.num_batches,
                                          record['test_acc']))
             self.plot.update(self._draw())
+            self.drawn = time.time()
 
     def _bar(self, done, text):
         from IPython.display import HTML

@@ -48,7 +48,9 @@ def slow_machine(monkeypatch, step_seconds, other_cores=0.0):
                         lambda *args: (step_seconds, step_seconds / 3, other_cores))
 
 
-def test_plan_counts_images_and_announces_itself(capsys):
+def test_plan_counts_images_and_announces_itself(monkeypatch, capsys):
+    # Other programs on this machine add a line of advice (tested below), not this test's concern.
+    monkeypatch.setattr(plan_module._threads, 'other_programs_cores', lambda *args: 0.0)
     s = quick_like()
     net, train_iter, test_iter = setup(s)
     before = {k: p.data().copy() for k, p in net.collect_params().items()}
@@ -73,6 +75,25 @@ def test_slow_machine_shrinks_to_the_budget_and_says_so(monkeypatch, capsys):
     assert plan.time_limit == pytest.approx(plan_module.OVERRUN * plan.seconds)
     out = capsys.readouterr().out
     assert '这台机器较慢：完整计划（1000 步）预计要' in out and 'full_plan=True' in out
+
+
+def test_test_passes_are_counted_and_said(monkeypatch, capsys):
+    """Six test passes (accuracy_timeline's checkpoints) instead of one per
+    epoch: the estimate counts six and the line says so."""
+    s = quick_like(train_images=64 * 40)  # 40 steps: 10 epochs of 4 batches
+    net, train_iter, test_iter = setup(s)
+    slow_machine(monkeypatch, 0.3)  # a test batch: 0.1 s
+    per_epoch = plan_training(net, train_iter, test_iter, s, mx.cpu())
+    six = plan_training(net, train_iter, test_iter, s, mx.cpu(), test_passes=6)
+    tests = len(test_iter) * 0.1
+    assert six.test_passes == 6 and per_epoch.test_passes is None
+    # Reading the batches adds the same small time to every step and test batch.
+    assert per_epoch.seconds - six.seconds == pytest.approx((10 - 6) * tests, rel=0.2)
+    lines = capsys.readouterr().out.splitlines()
+    assert '含每个迭代周期末在测试集上的评估' in lines[0]
+    assert '含训练中 6 次在测试集上的评估' in lines[1]
+    with pytest.raises(ValueError, match='test_passes'):
+        plan_training(net, train_iter, test_iter, s, mx.cpu(), test_passes=0)
 
 
 def test_a_plan_within_one_and_a_half_budgets_is_kept(monkeypatch):

@@ -260,3 +260,20 @@ def test_notebook_bar_tells_the_times_too(monkeypatch):
                             '已用 0:10，预计还需 0:30')]
     assert progress.points['训练损失'] == [(0.25, 2.3)]
     assert progress.ax.get_xlabel() == '迭代周期'
+
+
+def test_live_plot_redraws_at_most_every_two_seconds(monkeypatch):
+    """A redraw renders a PNG: 10-batch checks on a fast network must not
+    redraw each time; every point is kept, and each epoch's end redraws."""
+    clock = [1000.0]
+    monkeypatch.setattr(train.time, 'time', lambda: clock[0])
+    progress = train.Progress('notebook', 100, 100)
+    draws = []
+    monkeypatch.setattr(progress, '_draw', lambda: draws.append(clock[0]))
+    for batch in range(10, 101, 10):  # ten checks, 0.3 s apart
+        clock[0] += 0.3
+        progress.batch(1, batch, 100, batch, 1.0, 0.5)
+    assert len(progress.points['训练损失']) == 10
+    assert draws == [pytest.approx(1002.1)]  # the first check 2 s after the start
+    progress.epoch(dict(steps=100, test_acc=0.8))
+    assert len(draws) == 2
