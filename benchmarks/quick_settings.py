@@ -18,7 +18,6 @@ import argparse
 import os
 import pathlib
 import platform
-import re
 import time
 
 import d2lhelpers as d2lh  # sets OMP_NUM_THREADS before mxnet loads
@@ -28,6 +27,8 @@ from mxnet import gluon, init
 
 from d2lhelpers import models
 from d2lhelpers.timeline import accuracy_timeline, first_reaching
+
+import readme_block
 
 README = pathlib.Path(__file__).resolve().parent / 'README.md'
 MARK = ('<!-- quick-settings:start -->', '<!-- quick-settings:end -->')
@@ -122,14 +123,9 @@ def main():
                                   platform.processor() or platform.machine(),
                                   os.environ.get('OMP_NUM_THREADS'), d2lh.describe_device(),
                                   args.checkpoints))
-        block = ('%s\n%s\n\n%s\n\nTraining images / minutes to first reach each test accuracy '
-                 '(— : not within the plan):\n\n%s\n%s' % (MARK[0], note, plans, reach, MARK[1]))
-        text = README.read_text()
-        text = re.sub(re.escape(MARK[0]) + '.*?' + re.escape(MARK[1]),
-                      lambda _: block, text, flags=re.S)
-        tmp = README.with_suffix('.md.tmp')
-        tmp.write_text(text)
-        tmp.replace(README)  # all or nothing
+        readme_block.replace_block(README, MARK, (
+            '%s\n\n%s\n\nTraining images / minutes to first reach each test accuracy '
+            '(— : not within the plan):\n\n%s' % (note, plans, reach)))
 
 
 if __name__ == '__main__':

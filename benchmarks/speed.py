@@ -43,11 +43,12 @@ import json
 import os
 import pathlib
 import platform
-import re
 import subprocess
 import sys
 import tempfile
 import time
+
+import readme_block
 
 HERE = pathlib.Path(__file__).resolve().parent
 README = HERE / 'README.md'
@@ -307,16 +308,7 @@ def table(rows, matmul, threads):
 
 
 def write_readme(text, mark=MARK):
-    old = README.read_text()
-    block = '%s\n%s\n%s' % (mark[0], text, mark[1])
-    if mark[0] in old:
-        new = re.sub(re.escape(mark[0]) + '.*?' + re.escape(mark[1]),
-                     lambda _: block, old, flags=re.S)
-    else:
-        new = old.rstrip('\n') + '\n\n' + block + '\n'
-    tmp = README.with_suffix('.md.tmp')
-    tmp.write_text(new)
-    tmp.replace(README)  # all or nothing
+    readme_block.replace_block(README, mark, text)
 
 
 def main(argv=None):

@@ -224,3 +224,12 @@ def test_kinds_without_the_step_is_a_clear_sentence(capsys):
     with pytest.raises(SystemExit):
         speed.main(['--only', 'BN-LeNet', '--kinds', 'ours', '--no-torch'])
     assert '--kinds must include step' in capsys.readouterr().err
+
+
+def test_readme_block_is_appended_when_its_markers_are_missing(tmp_path):
+    import readme_block
+    readme = tmp_path / 'README.md'
+    readme.write_text('# B\n')
+    readme_block.replace_block(readme, ('<!-- q:start -->', '<!-- q:end -->'), 'table')
+    assert readme.read_text() == '# B\n\n<!-- q:start -->\ntable\n<!-- q:end -->\n'
+    assert not list(tmp_path.glob('*.tmp'))
