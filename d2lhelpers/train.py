@@ -279,7 +279,7 @@ class Progress:
             self.bar, self.plot = DisplayHandle(), DisplayHandle()
             self.bar.display(self._bar(0, '迭代周期 1/%d' % self.num_epochs))
             self.plot.display(self._draw())
-            self.drawn = time.time()
+            self.drawn = time.time()  # when the live plot was last drawn
 
     def times(self, step):
         elapsed = time.time() - self.start
@@ -299,16 +299,18 @@ class Progress:
             self.points['训练准确率'].append((x, acc))
             self.bar.update(self._bar(step / self.num_steps, line))
             if time.time() - self.drawn >= self.REDRAW_SECONDS:
-                self.plot.update(self._draw())
-                self.drawn = time.time()
+                self._redraw()
 
     def epoch(self, record):
         self.quarter = 0
         if self.mode == 'notebook':
             self.points['测试准确率'].append((record['steps'] / self.num_batches,
                                          record['test_acc']))
-            self.plot.update(self._draw())
-            self.drawn = time.time()
+            self._redraw()
+
+    def _redraw(self):
+        self.plot.update(self._draw())
+        self.drawn = time.time()
 
     def _bar(self, done, text):
         from IPython.display import HTML
